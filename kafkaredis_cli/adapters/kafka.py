@@ -1,0 +1,443 @@
+"""confluent-kafka adapters: producer, consumer and metadata. Clients are created lazily."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import confluent_kafka as ck
+
+from kafkaredis_cli.adapters.errors import (
+    describe_kafka_error,
+    from_kafka_exception,
+    kafka_error_name,
+)
+from kafkaredis_cli.domain.messages import (
+    ConsumedRecord,
+    DeliveryReport,
+    StampedMessage,
+    now_ms,
+)
+from kafkaredis_cli.domain.positions import Start, StartKind
+from kafkaredis_cli.errors import KafkaError, UsageError
+
+log = logging.getLogger("kafkaredis.kafka")
+librdkafka_log = logging.getLogger("kafkaredis.librdkafka")
+
+_EOF = ck.KafkaError._PARTITION_EOF
+
+
+def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
+    full: dict[str, Any] = dict(conf)
+    full["logger"] = librdkafka_log
+    return full
+
+
+class KafkaClientBase:
+    def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
+        self._conf = dict(conf)
+        self._timeout_s = timeout_s
+        self._known_topics: dict[str, int] = {}
+        self.last_error: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self._conf.get("bootstrap.servers", "?")
+
+    def _on_error(self, error: Any) -> None:
+        self.last_error = describe_kafka_error(error)
+        log.debug("librdkafka error: %s", self.last_error)
+
+    def _metadata_client(self) -> Any:
+        raise NotImplementedError
+
+    def check_topic(self, topic: str) -> int:
+        """Partition count of `topic`; a KafkaError if unreachable or unknown (bounded)."""
+        if topic in self._known_topics:
+            return self._known_topics[topic]
+        try:
+            meta = self._metadata_client().list_topics(topic, timeout=self._timeout_s)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+        info = meta.topics.get(topic)
+        if info is None or info.error is not None:
+            name = kafka_error_name(info.error) if info is not None else "UNKNOWN_TOPIC_OR_PART"
+            if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC", "LEADER_NOT_AVAILABLE"):
+                # The broker may be creating it right now (auto-create): ask again, briefly.
+                count = self._retry_new_topic(topic)
+                if count:
+                    return count
+                raise KafkaError(
+                    f"topic {topic!r} does not exist on {self.where} "
+                    "(and the broker does not create topics automatically)",
+                    code=name,
+                )
+            detail = describe_kafka_error(info.error) if info is not None else name
+            raise KafkaError(f"topic {topic!r}: {detail}", code=name)
+        count = len(info.partitions)
+        self._known_topics[topic] = count
+        return count
+
+    def _retry_new_topic(self, topic: str) -> int:
+        """Partition count once the topic has leaders, or 0 if it does not appear soon."""
+        import time
+
+        deadline = time.monotonic() + min(self._timeout_s, 2.0)
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                meta = self._metadata_client().list_topics(topic, timeout=self._timeout_s)
+            except ck.KafkaException as exc:
+                raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+            info = meta.topics.get(topic)
+            ready = info is not None and info.error is None and bool(info.partitions)
+            if ready and all(p.leader >= 0 for p in info.partitions.values()):
+                self._known_topics[topic] = len(info.partitions)
+                return len(info.partitions)
+        return 0
+
+
+class KafkaProducerAdapter(KafkaClientBase):
+    """MessageProducer on confluent_kafka.Producer."""
+
+    def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
+        super().__init__(conf, timeout_s)
+        self._producer: ck.Producer | None = None
+
+    def _client(self) -> ck.Producer:
+        if self._producer is None:
+            conf = _with_logger(self._conf)
+            conf["error_cb"] = self._on_error
+            try:
+                self._producer = ck.Producer(conf)
+            except ck.KafkaException as exc:
+                raise from_kafka_exception(exc, "Kafka producer") from None
+            except (ValueError, TypeError) as exc:
+                raise KafkaError(f"Kafka producer configuration: {exc}") from None
+        return self._producer
+
+    def _metadata_client(self) -> Any:
+        return self._client()
+
+    def produce(
+        self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
+    ) -> None:
+        producer = self._client()
+
+        def delivered(err: Any, msg: Any) -> None:
+            if err is None:
+                on_delivery(
+                    DeliveryReport(message=message, partition=msg.partition(), offset=msg.offset())
+                )
+            else:
+                on_delivery(
+                    DeliveryReport(
+                        message=message,
+                        partition=msg.partition() if msg is not None else -1,
+                        error=describe_kafka_error(err),
+                        error_code=kafka_error_name(err),
+                    )
+                )
+
+        outgoing = message.message
+        kwargs: dict[str, Any] = {
+            "value": outgoing.value,
+            "key": outgoing.key,
+            "headers": list(message.wire_headers),
+            "on_delivery": delivered,
+        }
+        if outgoing.partition is not None:
+            kwargs["partition"] = outgoing.partition
+        while True:
+            try:
+                producer.produce(message.topic, **kwargs)
+                return
+            except BufferError:
+                producer.poll(0.05)  # the local queue is full: serve delivery reports first
+            except ck.KafkaException as exc:
+                error = exc.args[0]
+                if kafka_error_name(error) == "MSG_SIZE_TOO_LARGE":
+                    size = len(outgoing.value or b"") + len(outgoing.key or b"")
+                    limit = self._conf.get("message.max.bytes", "1000000")
+                    raise KafkaError(
+                        f"message of {size} bytes is larger than the producer's "
+                        f"message.max.bytes ({limit}); raise it with "
+                        "-X message.max.bytes=N (and the broker's)",
+                        code="MSG_SIZE_TOO_LARGE",
+                    ) from None
+                raise from_kafka_exception(exc, f"produce to {message.topic!r}") from None
+
+    def poll(self, timeout_s: float = 0.0) -> int:
+        if self._producer is None:
+            return 0
+        return int(self._producer.poll(timeout_s))
+
+    def flush(self, timeout_s: float) -> int:
+        if self._producer is None:
+            return 0
+        return int(self._producer.flush(timeout_s))
+
+    def close(self) -> None:
+        if self._producer is not None:
+            remaining = self._producer.flush(self._timeout_s)
+            if remaining:
+                log.warning("%d message(s) still undelivered at close", remaining)
+            self._producer = None
+
+    def __enter__(self) -> KafkaProducerAdapter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class KafkaConsumerAdapter(KafkaClientBase):
+    """MessageConsumer on confluent_kafka.Consumer (manual commits, partition EOF events)."""
+
+    def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
+        super().__init__(conf, timeout_s)
+        self._consumer: ck.Consumer | None = None
+        self._group: str | None = None
+        self._assigned: set[tuple[str, int]] = set()
+        self._at_eof: set[tuple[str, int]] = set()
+        self._next_offset: dict[tuple[str, int], int] = {}
+        self._pending_start: Start | None = None
+        self._seeded: set[tuple[str, int]] = set()
+
+    def _client(self, group: str | None = None, reset: str = "earliest") -> ck.Consumer:
+        if self._consumer is None:
+            conf = _with_logger(self._conf)
+            conf.setdefault("group.id", group or f"kafkaredis-reader-{uuid.uuid4().hex[:12]}")
+            conf.setdefault("enable.auto.commit", "false")
+            conf.setdefault("enable.auto.offset.store", "false")
+            conf.setdefault("enable.partition.eof", "true")
+            conf.setdefault("auto.offset.reset", reset)
+            conf.setdefault("fetch.wait.max.ms", "100")
+            conf.setdefault("fetch.error.backoff.ms", "50")
+            conf["error_cb"] = self._on_error
+            self._group = group
+            try:
+                self._consumer = ck.Consumer(conf)
+            except ck.KafkaException as exc:
+                raise from_kafka_exception(exc, "Kafka consumer") from None
+            except (ValueError, TypeError) as exc:
+                raise KafkaError(f"Kafka consumer configuration: {exc}") from None
+        return self._consumer
+
+    def _metadata_client(self) -> Any:
+        return self._client()
+
+    # -- following a topic ------------------------------------------------------------
+    def follow(
+        self, topic: str, *, group: str | None, start: Start | None, partition: int | None
+    ) -> None:
+        reset = "latest" if start is not None and start.kind is StartKind.END else "earliest"
+        consumer = self._client(group, reset)
+        partitions = self.check_topic(topic)
+        if partition is not None and not 0 <= partition < partitions:
+            raise UsageError(f"topic {topic!r} has partitions 0..{partitions - 1}, not {partition}")
+        if group is not None and partition is None:
+            self._pending_start = start if start and start.kind is not StartKind.STORED else None
+            consumer.subscribe([topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+            return
+        wanted = [partition] if partition is not None else list(range(partitions))
+        tps = [ck.TopicPartition(topic, p) for p in wanted]
+        positioned = self._positions(tps, start or Start(StartKind.BEGINNING))
+        consumer.assign(positioned)
+        self._assigned = {(tp.topic, tp.partition) for tp in positioned}
+
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        fresh = [tp for tp in partitions if (tp.topic, tp.partition) not in self._seeded]
+        if self._pending_start is not None and fresh:
+            positioned = {
+                (tp.topic, tp.partition): tp for tp in self._positions(fresh, self._pending_start)
+            }
+            partitions = [positioned.get((tp.topic, tp.partition), tp) for tp in partitions]
+        self._seeded.update((tp.topic, tp.partition) for tp in partitions)
+        consumer.assign(partitions)
+        self._assigned = {(tp.topic, tp.partition) for tp in partitions}
+        self._at_eof -= self._assigned
+
+    def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
+
+    def _positions(self, tps: list[Any], start: Start) -> list[Any]:
+        consumer = self._client()
+        kind = start.kind
+        out = []
+        try:
+            if kind is StartKind.TIMESTAMP:
+                query = [ck.TopicPartition(tp.topic, tp.partition, start.value) for tp in tps]
+                found = consumer.offsets_for_times(query, timeout=self._timeout_s)
+                for tp in found:
+                    offset = tp.offset if tp.offset >= 0 else ck.OFFSET_END
+                    out.append(ck.TopicPartition(tp.topic, tp.partition, offset))
+                return out
+            for tp in tps:
+                if kind is StartKind.BEGINNING:
+                    offset = ck.OFFSET_BEGINNING
+                elif kind is StartKind.END:
+                    offset = ck.OFFSET_END
+                elif kind is StartKind.STORED:
+                    offset = ck.OFFSET_STORED
+                else:
+                    low, high = consumer.get_watermark_offsets(tp, timeout=self._timeout_s)
+                    if kind is StartKind.OFFSET:
+                        offset = min(max(start.value, low), high)
+                    else:  # LAST
+                        offset = max(low, high - start.value)
+                out.append(ck.TopicPartition(tp.topic, tp.partition, offset))
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+        return out
+
+    # -- reading exact ranges ------------------------------------------------------------
+    def read_ranges(self, topic: str, ranges: Mapping[int, tuple[int, int]]) -> None:
+        """Position on the ranges; a partition already read up to `first` is left running."""
+        consumer = self._client()
+        add, seek = [], []
+        for partition, (first, _last) in ranges.items():
+            key = (topic, partition)
+            tp = ck.TopicPartition(topic, partition, first)
+            if key not in self._assigned:
+                add.append(tp)
+            else:
+                position = self._next_offset.get(key)
+                if position is None or position > first or first - position > 1000:
+                    seek.append(tp)
+        try:
+            if add:
+                consumer.incremental_assign(add)
+                self._assigned.update((tp.topic, tp.partition) for tp in add)
+            for tp in seek:
+                consumer.seek(tp)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"read back from {topic!r}") from None
+
+    # -- fetching and committing ---------------------------------------------------------
+    def fetch(self, max_messages: int, timeout_s: float) -> list[ConsumedRecord]:
+        consumer = self._client()
+        try:
+            messages = consumer.consume(num_messages=max_messages, timeout=timeout_s)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"consume from {self.where}") from None
+        records: list[ConsumedRecord] = []
+        consumed_at = now_ms()
+        for msg in messages:
+            error = msg.error()
+            if error is not None:
+                if error.code() == _EOF:
+                    self._at_eof.add((msg.topic(), msg.partition()))
+                    continue
+                name = kafka_error_name(error)
+                if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
+                    raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
+                raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)
+            key = (msg.topic(), msg.partition())
+            self._at_eof.discard(key)
+            self._next_offset[key] = msg.offset() + 1
+            ts_type, ts = msg.timestamp()
+            records.append(
+                ConsumedRecord(
+                    topic=msg.topic(),
+                    partition=msg.partition(),
+                    offset=msg.offset(),
+                    key=msg.key(),
+                    value=msg.value(),
+                    headers=tuple(msg.headers() or ()),
+                    timestamp_ms=ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
+                    consumed_at_ms=consumed_at,
+                )
+            )
+        return records
+
+    def at_end(self) -> bool:
+        return bool(self._assigned) and self._assigned <= self._at_eof
+
+    def commit(self, records: Sequence[ConsumedRecord]) -> None:
+        if not records or self._group is None or self._consumer is None:
+            return
+        latest: dict[tuple[str, int], int] = {}
+        for record in records:
+            key = (record.topic, record.partition)
+            latest[key] = max(latest.get(key, -1), record.offset)
+        offsets = [ck.TopicPartition(t, p, o + 1) for (t, p), o in latest.items()]
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"commit offsets for group {self._group!r}") from None
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except (ck.KafkaException, RuntimeError) as exc:
+                log.debug("closing consumer: %s", exc)
+            self._consumer = None
+
+    def __enter__(self) -> KafkaConsumerAdapter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClusterInfo:
+    cluster_id: str | None
+    controller_id: int | None
+    brokers: tuple[str, ...]
+    topics: Mapping[str, int]  # topic -> partitions (or -1 when missing)
+
+
+class KafkaMetadata(KafkaClientBase):
+    """Cluster metadata for `check`: brokers and the topics that matter."""
+
+    def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
+        super().__init__(conf, timeout_s)
+        self._admin: Any = None
+
+    def _metadata_client(self) -> Any:
+        if self._admin is None:
+            from confluent_kafka.admin import AdminClient
+
+            conf = _with_logger(self._conf)
+            conf["error_cb"] = self._on_error
+            try:
+                self._admin = AdminClient(conf)
+            except ck.KafkaException as exc:
+                raise from_kafka_exception(exc, "Kafka admin client") from None
+        return self._admin
+
+    def cluster(self, topics: Sequence[str]) -> ClusterInfo:
+        try:
+            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+        present = {
+            t: (len(info.partitions) if info.error is None else -1)
+            for t, info in meta.topics.items()
+        }
+        return ClusterInfo(
+            cluster_id=meta.cluster_id,
+            controller_id=meta.controller_id,
+            brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in meta.brokers.values()),
+            topics={t: present.get(t, -1) for t in topics},
+        )
+
+    def close(self) -> None:
+        self._admin = None

@@ -1,0 +1,313 @@
+"""redis-py adapter: the message store. One connection factory, bounded retries, pipelines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
+from types import TracebackType
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from kafkaredis_cli.adapters.errors import from_redis_exception
+from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
+from kafkaredis_cli.domain.records import MessageRecord
+from kafkaredis_cli.keys import KeySpace
+from kafkaredis_cli.settings import RedisSettings
+
+log = logging.getLogger("kafkaredis.redis")
+
+CHUNK = 1000  # records a pipeline carries at once
+
+# Update a record only if it still exists (never resurrect an expired one as a stub).
+_MARK_CONSUMED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'consumed_at', ARGV[1], 'status', ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'latency_ms', ARGV[3]) end
+  return 1
+end
+return 0
+"""
+
+
+def connect(settings: RedisSettings) -> redis.Redis:
+    """The one Redis connection factory: bounded timeouts and retries."""
+    retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), settings.retries)
+    return redis.Redis.from_url(
+        settings.url.get_secret_value(),
+        socket_timeout=settings.timeout_s,
+        socket_connect_timeout=settings.timeout_s,
+        retry=retry,
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        health_check_interval=30,
+    )
+
+
+class RedisStore:
+    """MessageStore on redis-py; every key comes from KeySpace."""
+
+    def __init__(self, settings: RedisSettings, keys: KeySpace) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._client: redis.Redis | None = None
+        self._mark_script: Any = None
+
+    @property
+    def where(self) -> str:
+        return self._settings.masked_url()
+
+    def _redis(self) -> redis.Redis:
+        if self._client is None:
+            self._client = connect(self._settings)
+            self._mark_script = self._client.register_script(_MARK_CONSUMED)
+        return self._client
+
+    def _fail(self, exc: BaseException) -> Exception:
+        return from_redis_exception(exc, self.where)
+
+    # -- writes ------------------------------------------------------------------------
+    def save(self, records: Sequence[MessageRecord], ttl_s: int) -> None:
+        if not records:
+            return
+        try:
+            client = self._redis()
+            latest: dict[str, str] = {}
+            it = iter(records)
+            while chunk := list(islice(it, CHUNK)):
+                pipe = client.pipeline(transaction=False)
+                for record in chunk:
+                    key = self._keys.message(record.id)
+                    pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
+                    pipe.expire(key, ttl_s)
+                    latest[record.topic] = record.id
+                pipe.execute()
+            pipe = client.pipeline(transaction=False)
+            for topic, message_id in latest.items():
+                pipe.set(self._keys.latest(topic), message_id, ex=ttl_s)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def mark_consumed(self, updates: Sequence[ConsumedUpdate]) -> int:
+        if not updates:
+            return 0
+        try:
+            client = self._redis()
+            done = 0
+            it = iter(updates)
+            while chunk := list(islice(it, CHUNK)):
+                pipe = client.pipeline(transaction=False)
+                for update in chunk:
+                    latency = "" if update.latency_ms is None else repr(update.latency_ms)
+                    self._mark_script(
+                        keys=[self._keys.message(update.id)],
+                        args=[update.consumed_at_ms, update.status.value, latency],
+                        client=pipe,
+                    )
+                done += sum(int(r) for r in pipe.execute())
+            return done
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def put_json(self, key: str, data: Mapping[str, Any], ttl_s: int) -> None:
+        try:
+            self._redis().set(key, json.dumps(data, separators=(",", ":")), ex=ttl_s)
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def delete(self, keys: Sequence[str]) -> int:
+        if not keys:
+            return 0
+        try:
+            return int(self._redis().unlink(*[self._keys.resolve(k) for k in keys]))
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    # -- reads ---------------------------------------------------------------------------
+    def get(self, key: str) -> CacheEntry | None:
+        full = self._keys.resolve(key)
+        try:
+            client = self._redis()
+            entry = self._entry(client, full)
+            if entry is None or self._keys.kind_of(full) != "latest":
+                return entry
+            target = self._entry(client, self._keys.message(str(entry.value)))
+            if target is None:
+                return entry
+            return CacheEntry(
+                key=target.key, type=target.type, ttl_s=target.ttl_s, record=target.record, via=full
+            )
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def _entry(self, client: redis.Redis, key: str) -> CacheEntry | None:
+        pipe = client.pipeline(transaction=False)
+        pipe.type(key)
+        pipe.ttl(key)
+        kind_raw, ttl = pipe.execute()
+        kind = kind_raw.decode() if isinstance(kind_raw, bytes) else str(kind_raw)
+        if kind == "none":
+            return None
+        ttl_s = None if ttl is None or ttl < 0 else int(ttl)
+        if kind == "hash":
+            data = client.hgetall(key)
+            if self._keys.kind_of(key) == "msg":
+                record = MessageRecord.from_hash(data)
+                return CacheEntry(key=key, type=kind, ttl_s=ttl_s, record=record)
+            value: Any = {
+                k.decode(errors="replace"): v.decode(errors="replace") for k, v in data.items()
+            }
+            return CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=value)
+        if kind == "string":
+            raw = client.get(key) or b""
+            text = raw.decode("utf-8", "replace")
+            try:
+                value = json.loads(text) if text[:1] in "{[" else text
+            except json.JSONDecodeError:
+                value = text
+            return CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=value)
+        return CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=f"<{kind}>")
+
+    def scan(
+        self, pattern: str | None = None, topic: str | None = None, limit: int | None = None
+    ) -> Iterator[CacheEntry]:
+        """SCAN (never KEYS) under the prefix; with `topic`, message records of that topic."""
+        match = self._keys.pattern(pattern)
+        try:
+            client = self._redis()
+            emitted = 0
+            batch: list[str] = []
+            for raw in client.scan_iter(match=match, count=1000):
+                batch.append(raw.decode("utf-8", "replace"))
+                if len(batch) >= 500:
+                    for entry in self._describe(client, batch, topic):
+                        yield entry
+                        emitted += 1
+                        if limit is not None and emitted >= limit:
+                            return
+                    batch = []
+            for entry in self._describe(client, batch, topic):
+                yield entry
+                emitted += 1
+                if limit is not None and emitted >= limit:
+                    return
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def _describe(
+        self, client: redis.Redis, keys: list[str], topic: str | None
+    ) -> list[CacheEntry]:
+        if not keys:
+            return []
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.type(key)
+            pipe.ttl(key)
+            pipe.hmget(key, ["topic", "partition", "offset", "status"]) if self._keys.kind_of(
+                key
+            ) == "msg" else pipe.echo("")
+        results = pipe.execute(raise_on_error=False)
+        entries = []
+        for i, key in enumerate(keys):
+            kind_raw, ttl, fields = results[3 * i : 3 * i + 3]
+            if isinstance(kind_raw, Exception):
+                continue
+            kind = kind_raw.decode() if isinstance(kind_raw, bytes) else str(kind_raw)
+            if kind == "none":
+                continue  # expired between SCAN and now
+            info: dict[str, Any] = {}
+            if isinstance(fields, list):
+                names = ("topic", "partition", "offset", "status")
+                info = {
+                    n: (v.decode(errors="replace") if v else None)
+                    for n, v in zip(names, fields, strict=True)
+                }
+            key_topic = info.get("topic")
+            if self._keys.kind_of(key) == "latest":
+                key_topic = key.rsplit(":", 1)[-1]
+            if topic is not None and key_topic != topic:
+                continue
+            ttl_s = None if ttl is None or (isinstance(ttl, int) and ttl < 0) else int(ttl)
+            entries.append(CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=info or None))
+        return entries
+
+    def summary(self) -> CacheSummary:
+        try:
+            client = self._redis()
+            by_kind: dict[str, int] = {}
+            ttls: list[int] = []
+            no_ttl = 0
+            memory = 0
+            keys = 0
+            batch: list[bytes] = []
+
+            def flush(batch: list[bytes]) -> None:
+                nonlocal no_ttl, memory
+                pipe = client.pipeline(transaction=False)
+                for key in batch:
+                    pipe.ttl(key)
+                    pipe.memory_usage(key)
+                results = pipe.execute(raise_on_error=False)
+                for i in range(len(batch)):
+                    ttl, used = results[2 * i], results[2 * i + 1]
+                    if isinstance(ttl, int) and ttl >= 0:
+                        ttls.append(ttl)
+                    elif ttl == -1:
+                        no_ttl += 1
+                    if isinstance(used, int):
+                        memory += used
+
+            for raw in client.scan_iter(match=self._keys.everything(), count=1000):
+                keys += 1
+                kind = self._keys.kind_of(raw.decode("utf-8", "replace"))
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+                batch.append(raw)
+                if len(batch) >= 1000:
+                    flush(batch)
+                    batch = []
+            flush(batch)
+            info = client.info("memory")
+            server = client.info("server")
+            return CacheSummary(
+                prefix=self._keys.prefix,
+                keys=keys,
+                by_kind=by_kind,
+                with_ttl=len(ttls),
+                without_ttl=no_ttl,
+                min_ttl_s=min(ttls) if ttls else None,
+                max_ttl_s=max(ttls) if ttls else None,
+                memory_bytes=memory,
+                server_memory_bytes=int(info.get("used_memory", 0)),
+                server_version=str(server.get("redis_version")),
+            )
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def server_info(self) -> Mapping[str, Any]:
+        try:
+            client = self._redis()
+            client.ping()
+            server = client.info("server")
+            return {"version": server.get("redis_version"), "mode": server.get("redis_mode")}
+        except redis.RedisError as exc:
+            raise self._fail(exc) from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> RedisStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,39 @@
+"""One place for output: data to stdout, messages and errors to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    """The one-line error every failure ends with."""
+    err.print(f"kafkaredis: error: {message}", markup=False, highlight=False)
+
+
+def warn(message: str) -> None:
+    err.print(f"kafkaredis: warning: {message}", markup=False, highlight=False)
+
+
+def info(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document (one line) on stdout."""
+    sys.stdout.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

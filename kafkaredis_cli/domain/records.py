@@ -1,0 +1,240 @@
+"""The Redis message record and the JSON shapes (bytes-safe) of messages and records."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, Headers, OutgoingMessage
+from kafkaredis_cli.errors import UsageError
+
+BASE64 = "base64"
+
+
+class Status(StrEnum):
+    DELIVERED = "delivered"
+    CONSUMED = "consumed"
+    VERIFIED = "verified"
+
+
+def iso(ms: int | None) -> str:
+    """Epoch milliseconds as ISO 8601 UTC, for people."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def encode_bytes(raw: bytes | None) -> tuple[str | None, bool]:
+    """Text for JSON: UTF-8 as is, anything else base64 (second item True)."""
+    if raw is None:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def decode_text(text: str | None, is_base64: bool, what: str) -> bytes | None:
+    if text is None:
+        return None
+    if not is_base64:
+        return text.encode("utf-8")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"{what} is marked base64 but is not valid base64") from None
+
+
+def headers_to_json(headers: Headers) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for name, raw in headers:
+        text, b64 = encode_bytes(raw)
+        item: dict[str, Any] = {"name": name, "value": text}
+        if b64:
+            item["encoding"] = BASE64
+        out.append(item)
+    return out
+
+
+def headers_from_json(data: Any, where: str) -> Headers:
+    if data is None:
+        return ()
+    if isinstance(data, Mapping):
+        return tuple(
+            (str(k), None if v is None else str(v).encode("utf-8")) for k, v in data.items()
+        )
+    if not isinstance(data, list):
+        raise UsageError(f"{where}: headers must be a list or an object")
+    headers: list[tuple[str, bytes | None]] = []
+    for item in data:
+        if isinstance(item, Mapping) and "name" in item:
+            raw = decode_text(
+                item.get("value"), item.get("encoding") == BASE64, f"{where}: header value"
+            )
+            headers.append((str(item["name"]), raw))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            value = item[1]
+            headers.append((str(item[0]), None if value is None else str(value).encode()))
+        else:
+            raise UsageError(f"{where}: a header must be {{'name', 'value'}} or [name, value]")
+    return tuple(headers)
+
+
+def consumed_to_json(record: ConsumedRecord) -> dict[str, Any]:
+    """The `consume --format json` line; `produce --input-format json` reads it back."""
+    key, key_b64 = encode_bytes(record.key)
+    value, value_b64 = encode_bytes(record.value)
+    out: dict[str, Any] = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp": record.timestamp_ms,
+        "key": key,
+        "value": value,
+        "headers": headers_to_json(record.user_headers),
+    }
+    encoding = {name: BASE64 for name, flag in (("key", key_b64), ("value", value_b64)) if flag}
+    if encoding:
+        out["encoding"] = encoding
+    if record.message_id:
+        out["id"] = record.message_id
+    return out
+
+
+def outgoing_from_json(line: str, where: str) -> OutgoingMessage:
+    """Parse one `{"key", "value", "headers"}` line; `where` names it in errors."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{where}: expected a JSON object with key, value, headers")
+    encoding = data.get("encoding") or {}
+    if isinstance(encoding, str):
+        encoding = {"key": encoding, "value": encoding}
+    if not isinstance(encoding, Mapping):
+        raise UsageError(f"{where}: encoding must be an object like {{'value': 'base64'}}")
+    for field_name in ("key", "value"):
+        if data.get(field_name) is not None and not isinstance(data[field_name], str):
+            data = {**data, field_name: json.dumps(data[field_name])}
+    partition = data.get("partition_override")
+    return OutgoingMessage(
+        key=decode_text(data.get("key"), encoding.get("key") == BASE64, f"{where}: key"),
+        value=decode_text(data.get("value"), encoding.get("value") == BASE64, f"{where}: value"),
+        headers=headers_from_json(data.get("headers"), where),
+        partition=partition if isinstance(partition, int) else None,
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessageRecord:
+    """What Redis keeps of one message (a hash under `<prefix>:msg:<id>`)."""
+
+    id: str
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    sent_at_ms: int
+    delivered_at_ms: int | None = None
+    consumed_at_ms: int | None = None
+    latency_ms: float | None = None
+    status: Status = Status.DELIVERED
+
+    @classmethod
+    def from_delivery(cls, report: DeliveryReport) -> MessageRecord:
+        stamped = report.message
+        return cls(
+            id=stamped.id,
+            topic=stamped.topic,
+            partition=report.partition,
+            offset=report.offset,
+            key=stamped.message.key,
+            value=stamped.message.value,
+            headers=stamped.message.headers,
+            sent_at_ms=stamped.sent_at_ms,
+            delivered_at_ms=report.delivered_at_ms,
+        )
+
+    def consumed(self, at_ms: int, status: Status = Status.CONSUMED) -> MessageRecord:
+        return replace(
+            self, consumed_at_ms=at_ms, latency_ms=float(at_ms - self.sent_at_ms), status=status
+        )
+
+    def to_hash(self) -> dict[str, bytes | str | int | float]:
+        fields: dict[str, bytes | str | int | float] = {
+            "id": self.id,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "headers": json.dumps(headers_to_json(self.headers), separators=(",", ":")),
+            "sent_at": self.sent_at_ms,
+            "status": self.status.value,
+        }
+        if self.key is not None:
+            fields["key"] = self.key
+        if self.value is not None:
+            fields["value"] = self.value
+        if self.delivered_at_ms is not None:
+            fields["delivered_at"] = self.delivered_at_ms
+        if self.consumed_at_ms is not None:
+            fields["consumed_at"] = self.consumed_at_ms
+        if self.latency_ms is not None:
+            fields["latency_ms"] = self.latency_ms
+        return fields
+
+    @classmethod
+    def from_hash(cls, data: Mapping[bytes, bytes]) -> MessageRecord:
+        def text(name: str) -> str | None:
+            raw = data.get(name.encode())
+            return raw.decode("utf-8", "replace") if raw is not None else None
+
+        def integer(name: str) -> int | None:
+            raw = text(name)
+            return int(raw) if raw not in (None, "") else None
+
+        latency = text("latency_ms")
+        return cls(
+            id=text("id") or "",
+            topic=text("topic") or "",
+            partition=integer("partition") if integer("partition") is not None else -1,
+            offset=integer("offset") if integer("offset") is not None else -1,
+            key=data.get(b"key"),
+            value=data.get(b"value"),
+            headers=headers_from_json(json.loads(text("headers") or "[]"), "stored record"),
+            sent_at_ms=integer("sent_at") or 0,
+            delivered_at_ms=integer("delivered_at"),
+            consumed_at_ms=integer("consumed_at"),
+            latency_ms=float(latency) if latency else None,
+            status=Status(text("status") or Status.DELIVERED.value),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        key, key_b64 = encode_bytes(self.key)
+        value, value_b64 = encode_bytes(self.value)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "key": key,
+            "value": value,
+            "headers": headers_to_json(self.headers),
+            "sent_at": self.sent_at_ms,
+            "delivered_at": self.delivered_at_ms,
+            "consumed_at": self.consumed_at_ms,
+            "latency_ms": self.latency_ms,
+            "status": self.status.value,
+        }
+        encoding = {n: BASE64 for n, flag in (("key", key_b64), ("value", value_b64)) if flag}
+        if encoding:
+            out["encoding"] = encoding
+        return out

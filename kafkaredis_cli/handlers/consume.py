@@ -1,0 +1,137 @@
+"""ConsumeMessageHandler: read, update the Redis record, then commit (at-least-once)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from kafkaredis_cli.domain.commands import ConsumeMessage, ConsumeResult
+from kafkaredis_cli.domain.messages import ConsumedRecord
+from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageConsumer, MessageStore
+from kafkaredis_cli.domain.records import Status
+
+FETCH_MAX = 500
+POLL_S = 0.1
+DEFAULT_RANGE_TIMEOUT_S = 10.0
+
+
+def updates_for(records: Sequence[ConsumedRecord], status: Status) -> list[ConsumedUpdate]:
+    out = []
+    for record in records:
+        message_id = record.message_id
+        if message_id is None:
+            continue
+        sent = record.sent_at_ms
+        latency = float(record.consumed_at_ms - sent) if sent is not None else None
+        out.append(
+            ConsumedUpdate(
+                id=message_id,
+                consumed_at_ms=record.consumed_at_ms,
+                latency_ms=latency,
+                status=status,
+            )
+        )
+    return out
+
+
+class ConsumeMessageHandler:
+    def __init__(
+        self,
+        new_consumer: Callable[[], MessageConsumer],
+        readback: Callable[[], MessageConsumer],
+        store: MessageStore | None,
+    ) -> None:
+        self._new_consumer = new_consumer
+        self._readback = readback
+        self._store = store
+
+    def handle(self, command: ConsumeMessage) -> ConsumeResult:
+        if command.ranges is not None:
+            return self._read_ranges(command)
+        consumer = self._new_consumer()
+        try:
+            return self._follow(consumer, command)
+        finally:
+            consumer.close()
+
+    def _follow(self, consumer: MessageConsumer, command: ConsumeMessage) -> ConsumeResult:
+        consumer.follow(
+            command.topic, group=command.group, start=command.start, partition=command.partition
+        )
+        consumed = updated = 0
+        stopped_by = "interrupt"
+        last_activity = time.monotonic()
+        while not command.should_stop():
+            want = FETCH_MAX if command.count is None else min(FETCH_MAX, command.count - consumed)
+            records = consumer.fetch(want, POLL_S)
+            if records:
+                last_activity = time.monotonic()
+                if command.update_cache and self._store is not None:
+                    # Redis first, then show, then commit: a failure here commits nothing.
+                    updated += self._store.mark_consumed(updates_for(records, Status.CONSUMED))
+                if command.sink is not None:
+                    for record in records:
+                        command.sink(record)
+                consumed += len(records)
+                if command.group is not None:
+                    consumer.commit(records)
+                if command.count is not None and consumed >= command.count:
+                    stopped_by = "count"
+                    break
+            if command.exit_at_end and consumer.at_end():
+                stopped_by = "end"
+                break
+            if (
+                command.timeout_s is not None
+                and time.monotonic() - last_activity >= command.timeout_s
+            ):
+                stopped_by = "timeout"
+                break
+        return ConsumeResult(
+            consumed=consumed,
+            cache_updated=updated,
+            cache_error=None,
+            committed=command.group is not None,
+            reached_end=consumer.at_end(),
+            stopped_by=stopped_by,
+        )
+
+    def _read_ranges(self, command: ConsumeMessage) -> ConsumeResult:
+        """Read exactly the given offsets back (how produce verifies *its* messages)."""
+        assert command.ranges is not None
+        ranges = dict(command.ranges)
+        consumer = self._readback()
+        consumer.read_ranges(command.topic, ranges)
+        pending = {p: first for p, (first, _last) in ranges.items()}
+        kept: list[ConsumedRecord] = []
+        consumed = 0
+        timeout = command.timeout_s if command.timeout_s is not None else DEFAULT_RANGE_TIMEOUT_S
+        deadline = time.monotonic() + timeout
+        while pending and not command.should_stop():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            for record in consumer.fetch(FETCH_MAX, min(POLL_S, remaining)):
+                bounds = ranges.get(record.partition)
+                if record.topic != command.topic or bounds is None:
+                    continue
+                first, last = bounds
+                if first <= record.offset <= last and record.partition in pending:
+                    consumed += 1
+                    if command.sink is not None:
+                        command.sink(record)
+                    else:
+                        kept.append(record)
+                if record.offset >= last:
+                    pending.pop(record.partition, None)
+                elif record.partition in pending:
+                    pending[record.partition] = record.offset + 1
+        return ConsumeResult(
+            consumed=consumed,
+            cache_updated=0,
+            cache_error=None,
+            committed=False,
+            reached_end=not pending,
+            stopped_by="ranges" if not pending else "timeout",
+            records=tuple(kept),
+        )

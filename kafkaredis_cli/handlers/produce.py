@@ -1,0 +1,309 @@
+"""ProduceMessageHandler and ProduceBatchHandler: produce -> cache -> read back."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+from kafkaredis_cli.domain.commands import (
+    BatchProgress,
+    BatchResult,
+    ConsumeMessage,
+    ProduceBatch,
+    ProduceMessage,
+    ProduceResult,
+)
+from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, OutgoingMessage, stamp
+from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
+from kafkaredis_cli.domain.records import MessageRecord, Status
+from kafkaredis_cli.errors import KafkaError, KafkaRedisError, RedisError
+from kafkaredis_cli.mediator import Mediator
+
+CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
+POLL_EVERY = 1000  # messages between poll(0) calls in a batch
+PROGRESS_EVERY = 5000
+
+
+class ProduceMessageHandler:
+    def __init__(
+        self,
+        producer: MessageProducer,
+        store: MessageStore | None,
+        mediator: Mediator,
+        default_ttl_s: int,
+    ) -> None:
+        self._producer = producer
+        self._store = store
+        self._mediator = mediator
+        self._ttl_s = default_ttl_s
+
+    def handle(self, command: ProduceMessage) -> ProduceResult:
+        self._producer.check_topic(command.topic)
+        stamped = stamp(command.topic, command.message)
+        started = time.perf_counter()
+        reports: list[DeliveryReport] = []
+        delivered_at: list[float] = []
+
+        def on_delivery(report: DeliveryReport) -> None:
+            delivered_at.append(time.perf_counter())
+            reports.append(report)
+
+        self._producer.produce(stamped, on_delivery)
+        deadline = time.monotonic() + command.timeout_s
+        while not reports and time.monotonic() < deadline:
+            self._producer.poll(min(0.05, max(0.0, deadline - time.monotonic())))
+        if not reports:
+            raise KafkaError(
+                f"no delivery report for {stamped.id} within {command.timeout_s:g}s "
+                "(broker unreachable?)",
+                code="_MSG_TIMED_OUT",
+            )
+        report = reports[0]
+        if not report.ok:
+            raise KafkaError(
+                f"delivery to {command.topic!r} failed: {report.error}", code=report.error_code
+            )
+
+        record = MessageRecord.from_delivery(report)
+        cached, cache_error = False, None
+        if command.cache and self._store is not None:
+            try:
+                self._store.save([record], command.ttl_seconds or self._ttl_s)
+                cached = True
+            except RedisError as exc:
+                cache_error = str(exc)
+
+        verified: bool | None = None
+        verify_error: str | None = None
+        round_trip_ms: float | None = None
+        if command.verify:
+            remaining = max(0.5, deadline - time.monotonic())
+            verified, verify_error, found = self._read_back(report, remaining)
+            if found is not None:
+                round_trip_ms = (time.perf_counter() - started) * 1000
+                if cached and self._store is not None:
+                    try:
+                        latency = float(found.consumed_at_ms - stamped.sent_at_ms)
+                        update = ConsumedUpdate(
+                            id=stamped.id,
+                            consumed_at_ms=found.consumed_at_ms,
+                            latency_ms=latency,
+                            status=Status.VERIFIED,
+                        )
+                        self._store.mark_consumed([update])
+                    except RedisError as exc:
+                        cache_error = str(exc)
+        return ProduceResult(
+            id=stamped.id,
+            topic=command.topic,
+            partition=report.partition,
+            offset=report.offset,
+            sent_at_ms=stamped.sent_at_ms,
+            delivered_at_ms=report.delivered_at_ms,
+            cached=cached,
+            cache_error=cache_error,
+            verified=verified,
+            verify_error=verify_error,
+            delivery_ms=(delivered_at[0] - started) * 1000,
+            round_trip_ms=round_trip_ms,
+        )
+
+    def _read_back(
+        self, report: DeliveryReport, timeout_s: float
+    ) -> tuple[bool, str | None, ConsumedRecord | None]:
+        where = f"{report.message.topic}[{report.partition}]@{report.offset}"
+        result = self._mediator.send(
+            ConsumeMessage(
+                topic=report.message.topic,
+                ranges={report.partition: (report.offset, report.offset)},
+                update_cache=False,
+                timeout_s=timeout_s,
+            )
+        )
+        for found in result.records:
+            if found.partition == report.partition and found.offset == report.offset:
+                if found.message_id == report.message.id:
+                    return True, None, found
+                return False, f"{where} holds another message ({found.message_id})", None
+        return False, f"{where} not read back within {timeout_s:.1f}s", None
+
+
+class ProduceBatchHandler:
+    """Asynchronous produce of a stream; Redis writes pipelined in chunks; one flush."""
+
+    def __init__(
+        self,
+        producer: MessageProducer,
+        store: MessageStore | None,
+        mediator: Mediator,
+        default_ttl_s: int,
+    ) -> None:
+        self._producer = producer
+        self._store = store
+        self._mediator = mediator
+        self._ttl_s = default_ttl_s
+
+    def handle(self, command: ProduceBatch) -> BatchResult:
+        self._producer.check_topic(command.topic)
+        run = _BatchRun(command, self._store, command.ttl_seconds or self._ttl_s)
+        started = time.perf_counter()
+        input_error: str | None = None
+        interrupted = False
+        try:
+            for message in _guarded(command.messages):
+                if command.should_stop():
+                    interrupted = True
+                    break
+                self._producer.produce(stamp(command.topic, message), run.on_delivery)
+                run.read += 1
+                if run.read % POLL_EVERY == 0:
+                    self._producer.poll(0)
+                    run.maybe_cache(force=False)
+                    if command.progress is not None and run.read % PROGRESS_EVERY == 0:
+                        command.progress(run.progress())
+        except _InputError as exc:
+            input_error = str(exc.error)
+        except KafkaRedisError as exc:
+            input_error = None
+            run.errors[str(exc)] += 1
+            self._finish(run, command)
+            raise
+        undelivered = self._finish(run, command)
+        if undelivered:
+            run.failed += undelivered
+            run.errors[f"{undelivered} not delivered within {command.timeout_s:g}s"] += 1
+        if command.progress is not None:
+            command.progress(run.progress())
+        verified = self._verify(run, command) if command.verify and not interrupted else 0
+        return BatchResult(
+            read=run.read,
+            delivered=run.delivered,
+            failed=run.failed,
+            cached=run.cached,
+            cache_failed=run.cache_failed,
+            verified=verified,
+            verify_asked=command.verify,
+            elapsed_s=time.perf_counter() - started,
+            errors=tuple(
+                f"{text} (x{n})" if n > 1 else text for text, n in run.errors.most_common(5)
+            ),
+            interrupted=interrupted,
+            input_error=input_error,
+        )
+
+    def _finish(self, run: _BatchRun, command: ProduceBatch) -> int:
+        """Wait for every outstanding delivery report (bounded), then write what is left."""
+        deadline = time.monotonic() + command.timeout_s
+        remaining = self._producer.flush(0)
+        while remaining and time.monotonic() < deadline:
+            remaining = self._producer.flush(min(0.5, deadline - time.monotonic()))
+            run.maybe_cache(force=False)
+        run.maybe_cache(force=True)
+        return remaining
+
+    def _verify(self, run: _BatchRun, command: ProduceBatch) -> int:
+        if not run.positions:
+            return 0
+        ranges = {p: (min(offs), max(offs)) for p, offs in run.positions.items()}
+        verified = 0
+        updates: list[ConsumedUpdate] = []
+
+        def check(record: ConsumedRecord) -> None:
+            nonlocal verified
+            expected = run.positions.get(record.partition, {}).get(record.offset)
+            if expected is not None and record.message_id == expected:
+                verified += 1
+                if run.cache_on:
+                    updates.append(
+                        ConsumedUpdate(
+                            id=expected,
+                            consumed_at_ms=record.consumed_at_ms,
+                            latency_ms=float(record.consumed_at_ms - (record.sent_at_ms or 0)),
+                            status=Status.VERIFIED,
+                        )
+                    )
+                    if len(updates) >= CACHE_CHUNK:
+                        run.mark(updates)
+                        updates.clear()
+
+        self._mediator.send(
+            ConsumeMessage(
+                topic=command.topic,
+                ranges=ranges,
+                update_cache=False,
+                timeout_s=command.timeout_s,
+                sink=check,
+                should_stop=command.should_stop,
+            )
+        )
+        run.mark(updates)
+        return verified
+
+
+class _InputError(Exception):
+    def __init__(self, error: KafkaRedisError) -> None:
+        self.error = error
+
+
+def _guarded(messages: object) -> Iterator[OutgoingMessage]:
+    """Tell input errors (bad line) apart from errors of the produce itself."""
+    iterator = iter(messages)  # type: ignore[call-overload]
+    while True:
+        try:
+            message = next(iterator)
+        except StopIteration:
+            return
+        except KafkaRedisError as exc:
+            raise _InputError(exc) from None
+        yield message
+
+
+class _BatchRun:
+    """Counters and buffers of one batch; delivery reports land here."""
+
+    def __init__(self, command: ProduceBatch, store: MessageStore | None, ttl_s: int) -> None:
+        self.store = store if command.cache else None
+        self.cache_on = self.store is not None
+        self.ttl_s = ttl_s
+        self.verify = command.verify
+        self.read = self.delivered = self.failed = 0
+        self.cached = self.cache_failed = 0
+        self.errors: Counter[str] = Counter()
+        self.pending: list[MessageRecord] = []
+        self.positions: dict[int, dict[int, str]] = {}
+
+    def on_delivery(self, report: DeliveryReport) -> None:
+        if not report.ok:
+            self.failed += 1
+            self.errors[report.error or "delivery failed"] += 1
+            return
+        self.delivered += 1
+        if self.cache_on:
+            self.pending.append(MessageRecord.from_delivery(report))
+        if self.verify:
+            self.positions.setdefault(report.partition, {})[report.offset] = report.message.id
+
+    def maybe_cache(self, *, force: bool) -> None:
+        if self.store is None or not self.pending:
+            return
+        if not force and len(self.pending) < CACHE_CHUNK:
+            return
+        chunk, self.pending = self.pending, []
+        try:
+            self.store.save(chunk, self.ttl_s)
+            self.cached += len(chunk)
+        except RedisError as exc:
+            self.cache_failed += len(chunk)
+            self.errors[f"cache: {exc}"] += 1
+
+    def mark(self, updates: list[ConsumedUpdate]) -> None:
+        if self.store is None or not updates:
+            return
+        try:
+            self.store.mark_consumed(updates)
+        except RedisError as exc:
+            self.errors[f"cache: {exc}"] += 1
+
+    def progress(self) -> BatchProgress:
+        return BatchProgress(read=self.read, delivered=self.delivered, failed=self.failed)

@@ -1,0 +1,257 @@
+"""Fixtures: the real Kafka broker and redis-server, a topic and key prefix per test.
+
+The session uses the running stack (`scripts/stack up`), or starts it once and stops
+it at the end. KAFKAREDIS_TEST_BOOTSTRAP / KAFKAREDIS_TEST_REDIS_URL point the tests
+at other services instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = ROOT / "scripts" / "stack"
+DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
+             what: str = "condition") -> object:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port(pair: bool = False) -> int:
+    """A loopback port (and the next one, if `pair`) that nothing listens on."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port > 60000:
+            continue
+        if not pair:
+            return port
+        with socket.socket() as s2:
+            try:
+                s2.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair")
+
+
+def run_stack(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(STACK), *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@dataclass
+class Services:
+    bootstrap: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[Services]:
+    bootstrap = os.environ.get("KAFKAREDIS_TEST_BOOTSTRAP")
+    redis_url = os.environ.get("KAFKAREDIS_TEST_REDIS_URL")
+    if bootstrap and redis_url:
+        yield Services(bootstrap, redis_url)
+        return
+    started = False
+    if run_stack("status").returncode != 0:
+        result = run_stack("up")
+        if result.returncode != 0:
+            pytest.fail(f"could not start the stack:\n{result.stdout}\n{result.stderr}")
+        started = True
+    try:
+        yield Services(DEFAULT_BOOTSTRAP, DEFAULT_REDIS_URL)
+    finally:
+        if started:
+            run_stack("down")
+
+
+@pytest.fixture
+def topic(request: pytest.FixtureRequest) -> str:
+    """A topic name of this test's own (created by the broker on first use)."""
+    name = "".join(c if c.isalnum() else "-" for c in request.node.name)[:40]
+    return f"t-{name}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A Redis key prefix of this test's own."""
+    return f"krtest-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def make_topic(services: Services) -> Callable[..., str]:
+    """Create a topic with N partitions (and wait until it has leaders)."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": services.bootstrap})
+
+    def create(name: str, partitions: int = 1) -> str:
+        futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
+        futures[name].result(timeout=30)
+
+        def ready() -> bool:
+            meta = admin.list_topics(name, timeout=5).topics.get(name)
+            return bool(meta and meta.error is None and len(meta.partitions) == partitions
+                        and all(p.leader >= 0 for p in meta.partitions.values()))
+
+        wait_for(ready, 30, what=f"topic {name} to have leaders")
+        return name
+
+    return create
+
+
+@pytest.fixture
+def env(services: Services, topic: str, prefix: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point kafkaredis at the test services, this test's topic and prefix; no stray .env."""
+    for key in list(os.environ):
+        ours = key.startswith(("KAFKAREDIS_TEST_", "KAFKAREDIS_STACK_"))
+        if key.startswith("KAFKAREDIS_") and not ours:
+            monkeypatch.delenv(key)
+    values = {
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": services.bootstrap,
+        "KAFKAREDIS_REDIS__URL": services.redis_url,
+        "KAFKAREDIS_REDIS__KEY_PREFIX": prefix,
+        "KAFKAREDIS_KAFKA__TOPICS": topic,
+        "KAFKAREDIS_KAFKA__GROUP_ID": f"g-{prefix}",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+@pytest.fixture
+def redis_client(services: Services) -> Iterator[object]:
+    import redis
+
+    client = redis.Redis.from_url(services.redis_url)
+    yield client
+    client.close()
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes = b""
+
+
+@pytest.fixture
+def cli(env: dict[str, str]) -> Callable[..., CliResult]:
+    """Run the CLI in-process with Typer's CliRunner (stdout and stderr apart)."""
+    from typer.testing import CliRunner
+
+    from kafkaredis_cli.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | bytes | None = None) -> CliResult:
+        result = runner.invoke(app, list(args), input=input)
+        return CliResult(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+
+    return invoke
+
+
+@dataclass
+class OwnStack:
+    """A broker and redis-server of a test's own, on their own ports, to stop and start."""
+
+    dir: Path
+    kafka_port: int
+    redis_port: int
+    kafka_config: list[str] = field(default_factory=list)
+    redis_args: list[str] = field(default_factory=list)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def _args(self) -> list[str]:
+        return ["--dir", str(self.dir), "--kafka-port", str(self.kafka_port),
+                "--redis-port", str(self.redis_port)]
+
+    def up(self, only: str | None = None) -> None:
+        extra: list[str] = []
+        for item in self.kafka_config:
+            extra += ["--kafka-config", item]
+        for item in self.redis_args:
+            extra += ["--redis-arg", item]
+        if only:
+            extra += ["--only", only]
+        result = run_stack("up", *self._args(), *extra)
+        assert result.returncode == 0, f"stack up failed:\n{result.stdout}\n{result.stderr}"
+
+    def down(self, only: str | None = None, kill: bool = False, wipe: bool = False) -> None:
+        extra = (["--only", only] if only else []) + (["--kill"] if kill else []) + (
+            ["--wipe"] if wipe else [])
+        result = run_stack("down", *self._args(), *extra)
+        assert result.returncode == 0, f"stack down failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OwnStack]]:
+    """Factory: own_stack(kafka=True, redis=True, kafka_config=[...], redis_args=[...])."""
+    made: list[OwnStack] = []
+
+    def make(kafka: bool = True, redis: bool = True, kafka_config: list[str] | None = None,
+             redis_args: list[str] | None = None) -> OwnStack:
+        stack = OwnStack(
+            dir=tmp_path_factory.mktemp("stack"),
+            kafka_port=free_port(pair=True),
+            redis_port=free_port(),
+            kafka_config=list(kafka_config or []),
+            redis_args=list(redis_args or []),
+        )
+        made.append(stack)
+        if kafka and redis:
+            stack.up()
+        elif kafka:
+            stack.up("kafka")
+        elif redis:
+            stack.up("redis")
+        return stack
+
+    yield make
+    for stack in made:
+        stack.down(wipe=True)
+
+
+def kafkaredis_process(
+    args: list[str], env: dict[str, str], **kwargs: object
+) -> subprocess.Popen[bytes]:
+    """Start `python -m kafkaredis_cli ARGS` as a real process (for signal tests)."""
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "kafkaredis_cli", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, **kwargs,
+    )

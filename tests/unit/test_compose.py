@@ -1,0 +1,203 @@
+"""Static checks for the developer ``docker-compose.yml`` (no Docker needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+
+EXPECTED_SERVICES = {"kafka", "redis", "kafka-ui", "redis-commander"}
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    assert COMPOSE_FILE.is_file(), f"missing {COMPOSE_FILE}"
+    return COMPOSE_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text: str) -> dict[str, Any]:
+    data = yaml.safe_load(compose_text)
+    assert isinstance(data, dict), "compose file must be a YAML mapping"
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    svc = compose.get("services")
+    assert isinstance(svc, dict), "compose file needs a 'services' mapping"
+    return svc
+
+
+def env_of(service: dict[str, Any]) -> dict[str, str]:
+    """Return a service's environment as a dict, whether written as mapping or list."""
+    env = service.get("environment") or {}
+    if isinstance(env, dict):
+        return {str(k): "" if v is None else str(v) for k, v in env.items()}
+    result: dict[str, str] = {}
+    for item in env:
+        key, _, value = str(item).partition("=")
+        result[key] = value
+    return result
+
+
+def published_ports(service: dict[str, Any]) -> set[int]:
+    """Host-side ports of a service (short "[ip:]host:container[/proto]" or long syntax)."""
+    ports: set[int] = set()
+    for entry in service.get("ports") or []:
+        if isinstance(entry, dict):
+            if entry.get("published") is not None:
+                ports.add(int(entry["published"]))
+            continue
+        parts = str(entry).split("/")[0].split(":")
+        if len(parts) >= 2:  # a bare "9092" publishes nothing fixed
+            ports.add(int(parts[-2]))
+    return ports
+
+
+def parse_listeners(value: str) -> dict[str, tuple[str, int]]:
+    """``NAME://host:port,...`` -> {NAME: (host, port)}."""
+    listeners: dict[str, tuple[str, int]] = {}
+    for item in filter(None, (p.strip() for p in value.split(","))):
+        match = re.fullmatch(r"([A-Za-z0-9_\-]+)://([^:]*):(\d+)", item)
+        assert match, f"unparseable listener {item!r}"
+        name, host, port = match.groups()
+        listeners[name.upper()] = (host, int(port))
+    return listeners
+
+
+def internal_listener(kafka_env: dict[str, str]) -> tuple[str, int]:
+    """The advertised listener other containers use (host ``kafka``)."""
+    advertised = parse_listeners(kafka_env.get("KAFKA_ADVERTISED_LISTENERS", ""))
+    internal = [hp for hp in advertised.values() if hp[0] == "kafka"]
+    assert len(internal) == 1, f"expected one kafka:<port> listener, got {advertised}"
+    return internal[0]
+
+
+def test_all_services_present(services: dict[str, Any]) -> None:
+    missing = EXPECTED_SERVICES - set(services)
+    assert not missing, f"missing services: {sorted(missing)}"
+
+
+def test_images(services: dict[str, Any]) -> None:
+    assert re.fullmatch(r"apache/kafka:4(\.\d+){0,2}", services["kafka"]["image"])
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["kafka-ui"]["image"].startswith("provectuslabs/kafka-ui")
+    assert services["redis-commander"]["image"].startswith("rediscommander/redis-commander")
+
+
+@pytest.mark.parametrize(
+    ("service", "port"),
+    [("kafka", 9092), ("redis", 6379), ("kafka-ui", 8080), ("redis-commander", 8081)],
+)
+def test_published_ports(services: dict[str, Any], service: str, port: int) -> None:
+    assert port in published_ports(services[service])
+
+
+def test_kafka_is_kraft_combined_node(services: dict[str, Any], compose_text: str) -> None:
+    env = env_of(services["kafka"])
+    roles = {r.strip() for r in env.get("KAFKA_PROCESS_ROLES", "").split(",")}
+    assert {"broker", "controller"} <= roles
+    assert env.get("KAFKA_NODE_ID") == "1"
+    assert env.get("CLUSTER_ID"), "a fixed CLUSTER_ID is expected"
+    assert "zookeeper" not in compose_text.lower()
+
+
+def test_kafka_listener_config_is_consistent(services: dict[str, Any]) -> None:
+    env = env_of(services["kafka"])
+    listeners = parse_listeners(env["KAFKA_LISTENERS"])
+    advertised = parse_listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+    protocol_map = dict(
+        item.split(":", 1) for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    controller = env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+    inter_broker = env["KAFKA_INTER_BROKER_LISTENER_NAME"]
+
+    for name in set(listeners) | set(advertised) | {controller, inter_broker}:
+        assert name in protocol_map, f"{name} missing from security protocol map"
+    for name, (_, port) in advertised.items():
+        assert name in listeners and listeners[name][1] == port, f"{name} not bound"
+    assert controller in listeners and controller not in advertised
+    assert inter_broker in advertised
+
+    voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    assert voters == f"{env['KAFKA_NODE_ID']}@kafka:{listeners[controller][1]}"
+
+
+def test_kafka_advertises_host_and_container_listeners(services: dict[str, Any]) -> None:
+    env = env_of(services["kafka"])
+    advertised = parse_listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+    assert ("localhost", 9092) in advertised.values()
+    host, port = internal_listener(env)
+    assert host == "kafka" and port != 9092
+    # The internal listener must not collide with the host-published one.
+    assert port not in published_ports(services["kafka"])
+
+
+def test_kafka_single_node_replication_settings(services: dict[str, Any]) -> None:
+    env = env_of(services["kafka"])
+    assert env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR") == "1"
+    assert env.get("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR") == "1"
+    assert env.get("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS") == "0"
+
+
+def test_kafka_ui_uses_internal_listener(services: dict[str, Any]) -> None:
+    kafka_env = env_of(services["kafka"])
+    ui_env = env_of(services["kafka-ui"])
+    assert ui_env.get("KAFKA_CLUSTERS_0_NAME")
+    bootstrap = ui_env.get("KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS", "")
+    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
+    assert host == "kafka"
+    assert port.isdigit() and int(port) == internal_listener(kafka_env)[1]
+
+
+def test_redis_commander_points_at_redis(services: dict[str, Any]) -> None:
+    hosts = env_of(services["redis-commander"]).get("REDIS_HOSTS", "")
+    # Format: label:host:port[:db[:password]], comma separated.
+    targets = set()
+    for entry in filter(None, hosts.split(",")):
+        parts = entry.strip().split(":")
+        assert len(parts) >= 3, f"unexpected REDIS_HOSTS entry {entry!r}"
+        targets.add((parts[1], parts[2]))
+    assert ("redis", "6379") in targets
+
+
+@pytest.mark.parametrize(
+    ("service", "needle"),
+    [("kafka", "kafka-broker-api-versions.sh"), ("redis", "redis-cli")],
+)
+def test_healthchecks(services: dict[str, Any], service: str, needle: str) -> None:
+    healthcheck = services[service].get("healthcheck")
+    assert isinstance(healthcheck, dict), f"{service} needs a healthcheck"
+    assert not healthcheck.get("disable", False)
+    test = healthcheck.get("test")
+    command = " ".join(test) if isinstance(test, list) else str(test or "")
+    assert command and command.split()[0] != "NONE"
+    assert needle in command
+
+
+@pytest.mark.parametrize(
+    ("service", "dependency"),
+    [("kafka-ui", "kafka"), ("redis-commander", "redis")],
+)
+def test_uis_wait_for_healthy_backends(
+    services: dict[str, Any], service: str, dependency: str
+) -> None:
+    depends_on = services[service].get("depends_on")
+    assert isinstance(depends_on, dict), f"{service}.depends_on must use the long form"
+    assert depends_on.get(dependency, {}).get("condition") == "service_healthy"
+
+
+def test_header_documents_cli_settings(compose_text: str) -> None:
+    header = "".join(
+        line for line in compose_text.splitlines(keepends=True) if line.startswith("#")
+    )
+    assert "docker compose up -d" in header
+    assert "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS=localhost:9092" in header
+    assert "KAFKAREDIS_REDIS__URL=redis://localhost:6379/0" in header

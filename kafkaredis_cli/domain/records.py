@@ -23,6 +23,10 @@ class Status(StrEnum):
     VERIFIED = "verified"
 
 
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
 def iso(ms: int | None) -> str:
     """Epoch milliseconds as ISO 8601 UTC, for people."""
     if ms is None:
@@ -205,8 +209,8 @@ class MessageRecord:
         return cls(
             id=text("id") or "",
             topic=text("topic") or "",
-            partition=integer("partition") if integer("partition") is not None else -1,
-            offset=integer("offset") if integer("offset") is not None else -1,
+            partition=_or(integer("partition"), -1),
+            offset=_or(integer("offset"), -1),
             key=data.get(b"key"),
             value=data.get(b"value"),
             headers=headers_from_json(json.loads(text("headers") or "[]"), "stored record"),

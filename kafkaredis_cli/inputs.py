@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -28,6 +28,51 @@ def open_input(path: str) -> BinaryIO:
         raise UsageError(f"--file {path}: {exc.strerror}") from None
 
 
+class InputInterrupted(Exception):
+    """A stop signal arrived while waiting for input: the input ends there."""
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM; true once a signal arrived (pass it as `should_stop`).
+
+    A signal that arrives while the input is waited for (stdin of `tail -f`, say)
+    interrupts that wait: the input ends there. Anywhere else it only sets the flag,
+    so the batch stops between two messages and still flushes and counts what it sent.
+    """
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+        self._waiting = False
+
+    def __call__(self) -> bool:
+        return bool(self.signals)
+
+    def set(self, signum: int) -> None:
+        self.signals.append(signum)
+        if self._waiting:
+            self._waiting = False
+            raise InputInterrupted
+
+    def next_line(self, lines: Iterator[bytes]) -> bytes:
+        """The next line; StopIteration at the end, InputInterrupted on a signal."""
+        if self.signals:
+            raise InputInterrupted
+        self._waiting = True
+        try:
+            return next(lines)
+        finally:
+            self._waiting = False
+
+
+def _lines(stream: Iterable[bytes], stop: StopFlag | None) -> Iterator[bytes]:
+    lines = iter(stream)
+    while True:
+        try:
+            yield stop.next_line(lines) if stop is not None else next(lines)
+        except (StopIteration, InputInterrupted):
+            return
+
+
 def read_messages(
     stream: BinaryIO,
     *,
@@ -36,9 +81,10 @@ def read_messages(
     key_delimiter: bytes | None = None,
     headers: Headers = (),
     partition: int | None = None,
+    stop: StopFlag | None = None,
 ) -> Iterator[OutgoingMessage]:
     """One message a line; empty lines are skipped. JSON errors name the line number."""
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(_lines(stream, stop), start=1):
         line = raw.rstrip(b"\n").rstrip(b"\r")
         if not line:
             continue

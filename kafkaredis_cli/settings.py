@@ -12,13 +12,26 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kafkaredis_cli.errors import ConfigError
 
-_SECRET_KEY = re.compile(r"(password|secret|token|credential|\.key$|jaas)", re.I)
+_SECRET_KEY = re.compile(
+    r"(password|secret|token|credential|\.key$|key\.pem|jaas|oauthbearer\.config)", re.I
+)
 _HOSTPORT = re.compile(r"^(?:[A-Za-z0-9_]+://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 MASK = "****"
 
 
 def is_secret_property(name: str) -> bool:
     return bool(_SECRET_KEY.search(name))
+
+
+def topic_problem(name: str) -> str | None:
+    """Why `name` cannot be a Kafka topic (the broker's own rules), or None if it can."""
+    if name in (".", "..") or not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", name):
+        shown = name if len(name) <= 60 else name[:40] + f"... ({len(name)} characters)"
+        return (
+            f"{shown!r} is not a valid Kafka topic name "
+            "(1 to 249 letters, digits, '.', '_' or '-')"
+        )
+    return None
 
 
 def _split_list(value: Any) -> Any:
@@ -62,8 +75,9 @@ class KafkaSettings(BaseModel):
         if not value:
             raise ValueError("at least one topic is needed")
         for topic in value:
-            if not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", topic):
-                raise ValueError(f"{topic!r} is not a valid Kafka topic name")
+            problem = topic_problem(topic)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @field_validator("bootstrap_servers")
@@ -87,7 +101,8 @@ class KafkaSettings(BaseModel):
         conf: dict[str, str] = {
             "bootstrap.servers": self.bootstrap_servers,
             "client.id": self.client_id,
-            "socket.connection.setup.timeout.ms": str(int(self.timeout_s * 1000)),
+            # librdkafka's minimum is 1000 ms; shorter timeouts still bound metadata calls
+            "socket.connection.setup.timeout.ms": str(max(1000, int(self.timeout_s * 1000))),
         }
         if self.security_protocol:
             conf["security.protocol"] = self.security_protocol

@@ -51,13 +51,20 @@ def from_kafka_exception(exc: BaseException, context: str) -> KafkaRedisError:
     return KafkaError(f"{context}: {detail}", code=name)
 
 
+_NO_AUTH_SIGNS = ("NOAUTH", "Authentication required", "client already authenticated")
+
+
 def from_redis_exception(exc: BaseException, where: str) -> RedisError:
     import redis.exceptions as rex
 
+    # redis-py raises AuthenticationError for "no password given" too (NOAUTH, or HELLO
+    # refused before AUTH): tell that apart from a wrong password.
+    if isinstance(exc, rex.AuthenticationError | rex.ResponseError) and any(
+        sign in str(exc) for sign in _NO_AUTH_SIGNS
+    ):
+        return RedisError(f"Redis at {where} needs a password (NOAUTH)", code="NOAUTH")
     if isinstance(exc, rex.AuthenticationError | rex.AuthenticationWrongNumberOfArgsError):
         return RedisError(f"Redis at {where} refused the credentials (AUTH failed)", code="AUTH")
-    if isinstance(exc, rex.ResponseError) and "NOAUTH" in str(exc):
-        return RedisError(f"Redis at {where} needs a password (NOAUTH)", code="NOAUTH")
     if isinstance(exc, rex.TimeoutError):
         return RedisError(f"Redis at {where} timed out", code="TIMEOUT")
     if isinstance(exc, rex.ConnectionError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import suppress
 from itertools import islice
 from types import TracebackType
 from typing import Any
@@ -15,23 +16,54 @@ from redis.retry import Retry
 
 from kafkaredis_cli.adapters.errors import from_redis_exception
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
-from kafkaredis_cli.domain.records import MessageRecord
+from kafkaredis_cli.domain.records import (
+    BLOB_HEAD_BYTES,
+    BLOB_PREFIXES,
+    STATE_WIDTH,
+    MessageRecord,
+    blob_summary,
+)
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.settings import RedisSettings
 
 log = logging.getLogger("kafkaredis.redis")
 
-CHUNK = 1000  # records a pipeline carries at once
+CHUNK = 1000  # records one pipeline or script call carries at once
 
-# Update a record only if it still exists (never resurrect an expired one as a stub).
-_MARK_CONSUMED = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'consumed_at', ARGV[1], 'status', ARGV[2])
-  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'latency_ms', ARGV[3]) end
-  return 1
+# A batch's records: one string per message (MessageRecord.to_blob), written by one
+# script call per chunk: SET ... EX for each key. ARGV[1] is the TTL, ARGV[i + 1] the
+# record of KEYS[i]. (Single messages keep a hash: readable with HGETALL.)
+_SAVE_BLOBS = """
+local ttl = ARGV[1]
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl)
 end
-return 0
+return #KEYS
 """
+
+# Mark records consumed, a chunk per call; a record is updated only if it still exists
+# (never resurrected as a stub). ARGV holds (consumed_at, status, latency or '') per key.
+# A hash gets its fields; a batch's string gets its fixed-width first line rewritten in
+# place (the same line as records.state_line writes), which keeps its TTL.
+_MARK_CONSUMED = """
+local done = 0
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local at, status, latency = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'hash' then
+    redis.call('HSET', key, 'consumed_at', at, 'status', status)
+    if latency ~= '' then redis.call('HSET', key, 'latency_ms', latency) end
+    done = done + 1
+  elseif kind == 'string' then
+    if latency == '' then latency = '-' end
+    local line = string.sub(status .. ' ' .. at .. ' ' .. latency, 1, WIDTH)
+    redis.call('SETRANGE', key, 0, line .. string.rep(' ', WIDTH - #line) .. '\\n')
+    done = done + 1
+  end
+end
+return done
+""".replace("WIDTH", str(STATE_WIDTH - 1))
 
 
 def connect(settings: RedisSettings) -> redis.Redis:
@@ -47,6 +79,26 @@ def connect(settings: RedisSettings) -> redis.Redis:
     )
 
 
+def _int_or_text(text: str) -> int | str:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _blob_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """topic, partition, offset and status of batch records (strings), from their head."""
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.getrange(key, 0, BLOB_HEAD_BYTES - 1)
+    heads: dict[str, dict[str, Any]] = {}
+    for key, head in zip(keys, pipe.execute(raise_on_error=False), strict=True):
+        if isinstance(head, bytes):
+            with suppress(ValueError):
+                heads[key] = blob_summary(head)
+    return heads
+
+
 class RedisStore:
     """MessageStore on redis-py; every key comes from KeySpace."""
 
@@ -55,6 +107,7 @@ class RedisStore:
         self._keys = keys
         self._client: redis.Redis | None = None
         self._mark_script: Any = None
+        self._save_script: Any = None
 
     @property
     def where(self) -> str:
@@ -64,6 +117,7 @@ class RedisStore:
         if self._client is None:
             self._client = connect(self._settings)
             self._mark_script = self._client.register_script(_MARK_CONSUMED)
+            self._save_script = self._client.register_script(_SAVE_BLOBS)
         return self._client
 
     def _fail(self, exc: BaseException) -> Exception:
@@ -76,16 +130,24 @@ class RedisStore:
         try:
             client = self._redis()
             latest: dict[str, str] = {}
-            it = iter(records)
-            while chunk := list(islice(it, CHUNK)):
+            if len(records) == 1:
+                record = records[0]
+                key = self._keys.message(record.id)
                 pipe = client.pipeline(transaction=False)
-                for record in chunk:
-                    key = self._keys.message(record.id)
-                    pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
-                    pipe.expire(key, ttl_s)
+                pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
+                pipe.expire(key, ttl_s)
+                latest[record.topic] = record.id
+            else:
+                message_key = self._keys.message
+                for start in range(0, len(records), CHUNK):
+                    chunk = records[start : start + CHUNK]
+                    self._save_script(
+                        keys=[message_key(r.id) for r in chunk],
+                        args=[ttl_s, *[r.to_blob() for r in chunk]],
+                    )
+                for record in records:
                     latest[record.topic] = record.id
-                pipe.execute()
-            pipe = client.pipeline(transaction=False)
+                pipe = client.pipeline(transaction=False)
             for topic, message_id in latest.items():
                 pipe.set(self._keys.latest(topic), message_id, ex=ttl_s)
             pipe.execute()
@@ -96,19 +158,16 @@ class RedisStore:
         if not updates:
             return 0
         try:
-            client = self._redis()
+            self._redis()
+            message_key = self._keys.message
             done = 0
             it = iter(updates)
             while chunk := list(islice(it, CHUNK)):
-                pipe = client.pipeline(transaction=False)
-                for update in chunk:
-                    latency = "" if update.latency_ms is None else repr(update.latency_ms)
-                    self._mark_script(
-                        keys=[self._keys.message(update.id)],
-                        args=[update.consumed_at_ms, update.status.value, latency],
-                        client=pipe,
-                    )
-                done += sum(int(r) for r in pipe.execute())
+                args: list[int | str] = []
+                for u in chunk:
+                    latency = "" if u.latency_ms is None else repr(u.latency_ms)
+                    args += (u.consumed_at_ms, u.status.value, latency)
+                done += int(self._mark_script(keys=[message_key(u.id) for u in chunk], args=args))
             return done
         except redis.RedisError as exc:
             raise self._fail(exc) from None
@@ -164,6 +223,10 @@ class RedisStore:
             return CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=value)
         if kind == "string":
             raw = client.get(key) or b""
+            if self._keys.kind_of(key) == "msg" and raw.startswith(BLOB_PREFIXES):
+                with suppress(ValueError):  # else: somebody else's string, shown as is
+                    record = MessageRecord.from_blob(raw)
+                    return CacheEntry(key=key, type=kind, ttl_s=ttl_s, record=record)
             text = raw.decode("utf-8", "replace")
             try:
                 value = json.loads(text) if text[:1] in "{[" else text
@@ -201,35 +264,53 @@ class RedisStore:
     def _describe(
         self, client: redis.Redis, keys: list[str], topic: str | None
     ) -> list[CacheEntry]:
+        """Type, TTL and where the message is (msg: topic/partition/offset/status; latest:
+        its topic and the id it points at), one pipeline for the whole batch of keys."""
         if not keys:
             return []
+        fields = ("topic", "partition", "offset", "status")
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.type(key)
             pipe.ttl(key)
-            pipe.hmget(key, ["topic", "partition", "offset", "status"]) if self._keys.kind_of(
-                key
-            ) == "msg" else pipe.echo("")
+            kind = self._keys.kind_of(key)
+            if kind == "msg":
+                pipe.hmget(key, list(fields))
+            elif kind == "latest":
+                pipe.get(key)
+            else:
+                pipe.echo("")
         results = pipe.execute(raise_on_error=False)
+        # A batch's records are strings, not hashes (HMGET says WRONGTYPE): read their head.
+        wrong_type = redis.ResponseError
+        blobs = [
+            k
+            for i, k in enumerate(keys)
+            if self._keys.kind_of(k) == "msg" and isinstance(results[3 * i + 2], wrong_type)
+        ]
+        heads = _blob_heads(client, blobs) if blobs else {}
         entries = []
         for i, key in enumerate(keys):
-            kind_raw, ttl, fields = results[3 * i : 3 * i + 3]
+            kind_raw, ttl, extra = results[3 * i : 3 * i + 3]
             if isinstance(kind_raw, Exception):
                 continue
             kind = kind_raw.decode() if isinstance(kind_raw, bytes) else str(kind_raw)
             if kind == "none":
                 continue  # expired between SCAN and now
             info: dict[str, Any] = {}
-            if isinstance(fields, list):
-                names = ("topic", "partition", "offset", "status")
-                info = {
-                    n: (v.decode(errors="replace") if v else None)
-                    for n, v in zip(names, fields, strict=True)
-                }
-            key_topic = info.get("topic")
-            if self._keys.kind_of(key) == "latest":
-                key_topic = key.rsplit(":", 1)[-1]
-            if topic is not None and key_topic != topic:
+            if self._keys.kind_of(key) == "msg" and isinstance(extra, list):
+                raw = dict(zip(fields, extra, strict=True))
+                info = {n: v.decode(errors="replace") for n, v in raw.items() if v is not None}
+                for n in ("partition", "offset"):
+                    if n in info:
+                        info[n] = _int_or_text(info[n])
+            elif key in heads:
+                info = heads[key]
+            elif self._keys.kind_of(key) == "latest":
+                info = {"topic": key.rsplit(":", 1)[-1]}
+                if isinstance(extra, bytes):
+                    info["id"] = extra.decode(errors="replace")
+            if topic is not None and info.get("topic") != topic:
                 continue
             ttl_s = None if ttl is None or (isinstance(ttl, int) and ttl < 0) else int(ttl)
             entries.append(CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=info or None))

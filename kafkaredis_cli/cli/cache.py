@@ -59,7 +59,7 @@ def list_(
         raise UsageError("--limit must be at least 1")
     settings = state(ctx).settings()
     with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
-        entries = list(store.scan(pattern, topic, limit))
+        entries = sorted(store.scan(pattern, topic, limit), key=lambda e: e.key)
     render.cache_list(entries, as_json)
 
 

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kafkaredis_cli.cli.console import out, print_json
+from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, KafkaRedisError
 
@@ -87,7 +88,7 @@ def check(
                 "[green]ok[/]" if r["ok"] else "[red]FAIL[/]",
                 r["detail"],
             )
-        out.print(table)
+        render.print_table(table)
     failed = [r["service"] for r in rows if not r["ok"]]
     if failed:
         raise CheckFailed(f"not working: {', '.join(failed)}")

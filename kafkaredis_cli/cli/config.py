@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kafkaredis_cli.cli.console import out, print_json
+from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
 
 
@@ -28,7 +29,7 @@ def config(
                 table.add_row(f"{section}.{name}", env, _show(value))
         else:
             table.add_row(section, f"KAFKAREDIS_{section.upper()}", _show(values))
-    out.print(table)
+    render.print_table(table)
 
 
 def _show(value: object) -> str:

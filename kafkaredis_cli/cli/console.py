@@ -14,13 +14,24 @@ out = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+MAX_MESSAGE_CHARS = 1000
+
+
+def bounded(message: str) -> str:
+    """A message echoing a huge argument loses its middle; both ends name the problem."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    head, tail = message[:600], message[-300:]
+    return f"{head}...[{len(message) - 900} characters left out]...{tail}"
+
+
 def error(message: str) -> None:
     """The one-line error every failure ends with."""
-    err.print(f"kafkaredis: error: {message}", markup=False, highlight=False)
+    err.print(f"kafkaredis: error: {bounded(message)}", markup=False, highlight=False)
 
 
 def warn(message: str) -> None:
-    err.print(f"kafkaredis: warning: {message}", markup=False, highlight=False)
+    err.print(f"kafkaredis: warning: {bounded(message)}", markup=False, highlight=False)
 
 
 def info(message: str) -> None:

@@ -61,7 +61,7 @@ def consume(
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
     from kafkaredis_cli.domain.commands import ConsumeMessage
-    from kafkaredis_cli.domain.positions import Start, StartKind
+    from kafkaredis_cli.domain.positions import Start
 
     cli = state(ctx)
     if count is not None and count < 1:
@@ -70,10 +70,8 @@ def consume(
         raise UsageError("--timeout must be more than 0 seconds")
     begin = Start.parse(start)
     settings = cli.settings()
-    topic = topic or settings.kafka.default_topic
+    topic = cli.topic(topic)
     group_id = None if no_group else (group or settings.kafka.group_id)
-    if partition is not None and group_id is not None and begin.kind is StartKind.STORED:
-        group_id = group_id  # a fixed partition is assigned, offsets still committed
     stop: list[int] = []
     previous = {
         sig: signal.signal(sig, lambda signum, _f: stop.append(signum))

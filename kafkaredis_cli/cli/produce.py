@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from kafkaredis_cli.domain.commands import BatchProgress
+    from kafkaredis_cli.inputs import StopFlag
 
 
 class InputFormat(StrEnum):
@@ -82,8 +83,7 @@ def produce(
         raise UsageError("give a MESSAGE, or --file PATH (--file - reads stdin)")
     if key_delimiter == "":
         raise UsageError("--key-delimiter must not be empty")
-    settings = cli.settings()
-    topic = topic or settings.kafka.default_topic
+    topic = cli.topic(topic)
 
     if message is not None:
         app = cli.app("single", delivery_timeout_s=timeout)
@@ -126,6 +126,7 @@ def produce(
                         key_delimiter=key_delimiter.encode() if key_delimiter else None,
                         headers=headers,
                         partition=partition,
+                        stop=should_stop,
                     ),
                     verify=not no_verify,
                     cache=not no_cache,
@@ -155,16 +156,19 @@ def produce(
 
 
 @contextmanager
-def _stop_flag() -> Iterator[Callable[[], bool]]:
-    """SIGINT/SIGTERM stop reading input; what was sent is still flushed and counted."""
-    stop: list[int] = []
+def _stop_flag() -> Iterator[StopFlag]:
+    """SIGINT/SIGTERM stop reading input (a wait for input too); what was sent is still
+    flushed and counted."""
+    from kafkaredis_cli.inputs import StopFlag
+
+    stop = StopFlag()
 
     def handler(signum: int, _frame: object) -> None:
-        stop.append(signum)
+        stop.set(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield lambda: bool(stop)
+        yield stop
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)

@@ -155,7 +155,12 @@ def cache_entry(entry: CacheEntry, as_json: bool) -> None:
         table.add_row("latency", _ms(record.latency_ms))
     else:
         table.add_row("value", str(entry.value))
-    out.print(table)
+    print_table(table)
+
+
+def print_table(table: Table) -> None:
+    """A table on stdout; piped or captured, at its natural width (nothing folded or cut)."""
+    out.print(table, width=None if out.is_terminal else 1_000_000)
 
 
 def cache_list(entries: list[CacheEntry], as_json: bool) -> None:
@@ -165,20 +170,22 @@ def cache_list(entries: list[CacheEntry], as_json: bool) -> None:
         )
         return
     table = Table("key", "type", "ttl", "topic", "partition", "offset", "status")
-    table.columns[0].overflow = "fold"
-    table.columns[3].overflow = "fold"
+    table.columns[0].no_wrap = True
     for e in entries:
         info = e.value or {}
+        status = info.get("status")
+        if "id" in info and status is None:
+            status = f"latest: {info['id']}"
         table.add_row(
             e.key,
             e.type,
             _ttl(e.ttl_s),
-            info.get("topic") or "",
-            info.get("partition") or "",
-            info.get("offset") or "",
-            info.get("status") or "",
+            str(info.get("topic", "")),
+            str(info.get("partition", "")),
+            str(info.get("offset", "")),
+            status or "",
         )
-    out.print(table)
+    print_table(table)
     out.print(f"{len(entries)} key(s)", markup=False)
 
 
@@ -213,4 +220,4 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     table.add_row("memory (keys)", f"{(summary.memory_bytes or 0):,} bytes")
     table.add_row("memory (server)", f"{(summary.server_memory_bytes or 0):,} bytes")
     table.add_row("redis", summary.server_version or "?")
-    out.print(table)
+    print_table(table)

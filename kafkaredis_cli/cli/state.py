@@ -62,6 +62,17 @@ class CliState:
             logs.configure(self._settings.log_level, self._settings.log_format)
         return self._settings
 
+    def topic(self, name: str | None, option: str = "--topic") -> str:
+        """The topic an option names (checked here, not by the broker), else the default."""
+        if name is None:
+            return self.settings().kafka.default_topic
+        from kafkaredis_cli.settings import topic_problem
+
+        problem = topic_problem(name)
+        if problem:
+            raise UsageError(f"{option} {problem}")
+        return name
+
     def app(self, profile: Profile = "single", delivery_timeout_s: float = 30.0) -> App:
         from kafkaredis_cli.bootstrap import build_app
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
+import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 
 ID_HEADER = "kafkaredis-id"
@@ -17,16 +18,36 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_id_lock = threading.Lock()
+_id_state = [0, 0]  # the last id's milliseconds and 12-bit sequence
+# Random bits of ids: a generator seeded from os.urandom (one syscall per process, not
+# one per id: ids are made at several hundred thousand a second), reseeded after fork.
+_id_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _id_random.seed(os.urandom(32)))
+_id_head: list[tuple[int, str]] = [(-1, "")]  # the text of the last id's milliseconds
+
+
 def new_message_id() -> str:
-    """A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation time."""
-    ms = now_ms()
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76
-    value |= ((rand >> 62) & 0xFFF) << 64
-    value |= 0b10 << 62
-    value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    """A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation time.
+
+    Within one millisecond the 12 `rand_a` bits count up (RFC 9562, method 1), so ids
+    made by this process sort in the order they were made, even thousands a second.
+    """
+    rand = _id_random.getrandbits(64)
+    with _id_lock:
+        ms, seq = now_ms(), rand >> 53  # a fresh millisecond starts at a random 0..2047
+        if ms <= _id_state[0]:
+            ms, seq = _id_state[0], _id_state[1] + 1
+            if seq > 0xFFF:
+                ms, seq = ms + 1, 0
+        _id_state[0], _id_state[1] = ms, seq
+    # As text: unix_ts_ms (48 bits) - version 7, rand_a = seq - variant 0b10, rand_b (62).
+    head_ms, head = _id_head[0]
+    if head_ms != ms:
+        head = f"{(ms >> 16) & 0xFFFFFFFF:08x}-{ms & 0xFFFF:04x}-7"
+        _id_head[0] = (ms, head)
+    tail = f"{(0b10 << 62) | (rand & ((1 << 62) - 1)):016x}"
+    return f"{head}{seq:03x}-{tail[:4]}-{tail[4:]}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

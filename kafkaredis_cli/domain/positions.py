@@ -37,7 +37,7 @@ class Start:
         if re.fullmatch(r"-\d+", raw):
             n = int(raw[1:])
             if n == 0:
-                raise UsageError("--from -N needs N > 0")
+                raise UsageError(f"--from {raw!r}: -N needs N > 0")
             return cls(StartKind.LAST, n)
         if re.fullmatch(r"@\d+", raw):
             return cls(StartKind.TIMESTAMP, int(raw[1:]))

@@ -17,7 +17,7 @@ from kafkaredis_cli.domain.commands import (
 from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, OutgoingMessage, stamp
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
 from kafkaredis_cli.domain.records import MessageRecord, Status
-from kafkaredis_cli.errors import KafkaError, KafkaRedisError, RedisError
+from kafkaredis_cli.errors import KafkaError, KafkaRedisError, RedisError, UsageError
 from kafkaredis_cli.mediator import Mediator
 
 CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
@@ -39,7 +39,7 @@ class ProduceMessageHandler:
         self._ttl_s = default_ttl_s
 
     def handle(self, command: ProduceMessage) -> ProduceResult:
-        self._producer.check_topic(command.topic)
+        _check_partition(command.topic, command.message, self._producer.check_topic(command.topic))
         stamped = stamp(command.topic, command.message)
         started = time.perf_counter()
         reports: list[DeliveryReport] = []
@@ -145,17 +145,22 @@ class ProduceBatchHandler:
         self._ttl_s = default_ttl_s
 
     def handle(self, command: ProduceBatch) -> BatchResult:
-        self._producer.check_topic(command.topic)
+        partitions = self._producer.check_topic(command.topic)
         run = _BatchRun(command, self._store, command.ttl_seconds or self._ttl_s)
         started = time.perf_counter()
         input_error: str | None = None
         interrupted = False
+        # The loop runs once a message: names it uses are looked up once, here.
+        topic, should_stop, on_delivery = command.topic, command.should_stop, run.on_delivery
+        produce = self._producer.produce
         try:
             for message in _guarded(command.messages):
-                if command.should_stop():
+                if should_stop():
                     interrupted = True
                     break
-                self._producer.produce(stamp(command.topic, message), run.on_delivery)
+                if message.partition is not None:
+                    _check_partition(topic, message, partitions)
+                produce(stamp(topic, message), on_delivery)
                 run.read += 1
                 if run.read % POLL_EVERY == 0:
                     self._producer.poll(0)
@@ -169,6 +174,8 @@ class ProduceBatchHandler:
             run.errors[str(exc)] += 1
             self._finish(run, command)
             raise
+        # A signal may also have ended the input itself (a wait for stdin interrupted).
+        interrupted = interrupted or command.should_stop()
         undelivered = self._finish(run, command)
         if undelivered:
             run.failed += undelivered
@@ -205,19 +212,20 @@ class ProduceBatchHandler:
     def _verify(self, run: _BatchRun, command: ProduceBatch) -> int:
         if not run.positions:
             return 0
-        ranges = {p: (min(offs), max(offs)) for p, offs in run.positions.items()}
+        ranges = run.positions.ranges()
         verified = 0
         updates: list[ConsumedUpdate] = []
 
         def check(record: ConsumedRecord) -> None:
             nonlocal verified
-            expected = run.positions.get(record.partition, {}).get(record.offset)
-            if expected is not None and record.message_id == expected:
+            message_id = record.message_id
+            if run.positions.holds(record.partition, record.offset, message_id):
+                assert message_id is not None
                 verified += 1
                 if run.cache_on:
                     updates.append(
                         ConsumedUpdate(
-                            id=expected,
+                            id=message_id,
                             consumed_at_ms=record.consumed_at_ms,
                             latency_ms=float(record.consumed_at_ms - (record.sent_at_ms or 0)),
                             status=Status.VERIFIED,
@@ -241,6 +249,13 @@ class ProduceBatchHandler:
         return verified
 
 
+def _check_partition(topic: str, message: OutgoingMessage, partitions: int) -> None:
+    if message.partition is not None and not 0 <= message.partition < partitions:
+        raise UsageError(
+            f"topic {topic!r} has partitions 0..{partitions - 1}, not {message.partition}"
+        )
+
+
 class _InputError(Exception):
     def __init__(self, error: KafkaRedisError) -> None:
         self.error = error
@@ -259,6 +274,63 @@ def _guarded(messages: object) -> Iterator[OutgoingMessage]:
         yield message
 
 
+def _id_bytes(message_id: str | None) -> bytes:
+    """A UUID's 16 bytes; 16 zero bytes (which no id has) for anything else."""
+    try:
+        raw = bytes.fromhex(message_id.replace("-", "")) if message_id else b""
+    except ValueError:
+        raw = b""
+    return raw if len(raw) == 16 else _NO_ID
+
+
+_NO_ID = bytes(16)
+
+
+class _Positions:
+    """Which message landed where: per partition, the first offset and the ids from there
+    on, 16 bytes a message (a dict of id strings takes ten times that: 1M messages would
+    need ~170 MB). Offsets another producer took in between hold zeros."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[list[int], bytearray]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, partition: int, offset: int, message_id: str) -> None:
+        raw = _id_bytes(message_id)
+        part = self._parts.get(partition)
+        if part is None:
+            self._parts[partition] = ([offset], bytearray(raw))
+            return
+        first, ids = part
+        if offset < first[0]:  # reports out of offset order (rare): make room in front
+            ids[0:0] = bytes((first[0] - offset) * 16)
+            first[0] = offset
+        at = (offset - first[0]) * 16
+        if at > len(ids):
+            ids.extend(bytes(at - len(ids)))
+        ids[at : at + 16] = raw
+
+    def ranges(self) -> dict[int, tuple[int, int]]:
+        """partition -> (first, last) offset of this batch's messages."""
+        return {
+            p: (first[0], first[0] + len(ids) // 16 - 1) for p, (first, ids) in self._parts.items()
+        }
+
+    def holds(self, partition: int, offset: int, message_id: str | None) -> bool:
+        """Did this batch's message `message_id` land at partition/offset?"""
+        part = self._parts.get(partition)
+        if part is None:
+            return False
+        first, ids = part
+        at = (offset - first[0]) * 16
+        if at < 0 or at + 16 > len(ids):
+            return False
+        raw = _id_bytes(message_id)
+        return raw != _NO_ID and ids[at : at + 16] == raw
+
+
 class _BatchRun:
     """Counters and buffers of one batch; delivery reports land here."""
 
@@ -271,7 +343,7 @@ class _BatchRun:
         self.cached = self.cache_failed = 0
         self.errors: Counter[str] = Counter()
         self.pending: list[MessageRecord] = []
-        self.positions: dict[int, dict[int, str]] = {}
+        self.positions = _Positions()
 
     def on_delivery(self, report: DeliveryReport) -> None:
         if not report.ok:
@@ -282,7 +354,7 @@ class _BatchRun:
         if self.cache_on:
             self.pending.append(MessageRecord.from_delivery(report))
         if self.verify:
-            self.positions.setdefault(report.partition, {})[report.offset] = report.message.id
+            self.positions.add(report.partition, report.offset, report.message.id)
 
     def maybe_cache(self, *, force: bool) -> None:
         if self.store is None or not self.pending:

@@ -1,0 +1,423 @@
+"""Bad input: every case ends with a message naming the problem and a documented exit status.
+
+Most cases run on the shared stack (their own topic and key prefix). The cases that need
+a broker or redis-server configured otherwise (auto-create off, a small message.max.bytes,
+`requirepass`) share one stack of this module's own: none of them damages it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from kafkaredis_cli.errors import ExitStatus
+from tests.conftest import CliResult, OwnStack, free_port, wait_for
+
+pytestmark = pytest.mark.integration
+
+REDIS_PASSWORD = "s3cret-" + uuid.uuid4().hex[:8]
+BROKER_MAX_BYTES = 20_000
+
+Cli = Callable[..., CliResult]
+
+
+# -- helpers --------------------------------------------------------------------------------
+def error_line(result: CliResult, status: ExitStatus, *needles: str) -> str:
+    """Assert the documented status and exactly one `kafkaredis: error:` line naming it all."""
+    output = result.stdout + result.stderr
+    assert result.exit_code == status, (
+        f"exit {result.exit_code}, wanted {int(status)}\n{result.stdout}\n{result.stderr}"
+    )
+    assert "Traceback" not in output
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("kafkaredis: error: ")]
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert "unexpected" not in line, line  # a bug's message, not a named problem
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in {line!r}"
+    return line
+
+
+def usage_error(result: CliResult, *needles: str) -> None:
+    """Typer/Click's own usage errors (bad option values): exit 2, the problem named."""
+    assert result.exit_code == ExitStatus.USAGE, (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    for needle in needles:
+        assert needle in result.stderr, f"{needle!r} not in {result.stderr!r}"
+
+
+def topic_values(bootstrap: str, topic: str, timeout: float = 20.0) -> list[bytes]:
+    """Every value in `topic` (all partitions), read from the beginning to the end."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        tps = [TopicPartition(topic, p, 0) for p in meta.partitions]
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+        pending = {p for p, end in ends.items() if end > 0}
+        consumer.assign(tps)
+        values: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for msg in consumer.consume(500, 0.2):
+                if msg.error() is not None:
+                    continue
+                values.append(msg.value())
+                if msg.offset() + 1 >= ends[msg.partition()]:
+                    pending.discard(msg.partition())
+        assert not pending, f"could not read {topic} to its end"
+        return values
+    finally:
+        consumer.close()
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, num_partitions=partitions)])[name].result(timeout=30)
+
+    def ready() -> bool:
+        info = admin.list_topics(name, timeout=5).topics.get(name)
+        return bool(
+            info
+            and info.error is None
+            and info.partitions
+            and all(p.leader >= 0 for p in info.partitions.values())
+        )
+
+    wait_for(ready, 30, what=f"topic {name} to have a leader")
+    return name
+
+
+# -- a stack of this module's own: auto-create off, small broker limit, requirepass ------------
+@pytest.fixture(scope="module")
+def strict_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
+    stack = OwnStack(
+        dir=tmp_path_factory.mktemp("strict-stack"),
+        kafka_port=free_port(pair=True),
+        redis_port=free_port(),
+        kafka_config=["auto.create.topics.enable=false", f"message.max.bytes={BROKER_MAX_BYTES}"],
+        redis_args=[f"--requirepass {REDIS_PASSWORD}"],
+    )
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down(wipe=True)
+
+
+def strict_redis_url(stack: OwnStack, password: str | None = REDIS_PASSWORD) -> str:
+    auth = f":{password}@" if password is not None else ""
+    return f"redis://{auth}127.0.0.1:{stack.redis_port}/0"
+
+
+# -- produce: options and arguments -------------------------------------------------------------
+def test_header_without_equals_is_named(cli: Cli) -> None:
+    error_line(cli("produce", "--header", "colour", "hi"), ExitStatus.USAGE, "--header", "colour")
+
+
+def test_header_with_empty_name_is_named(cli: Cli) -> None:
+    error_line(cli("produce", "-H", "=blue", "hi"), ExitStatus.USAGE, "--header", "=blue")
+
+
+def test_message_and_file_together(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a\n")
+    error_line(
+        cli("produce", "--file", str(tmp_path / "in.txt"), "hi"), ExitStatus.USAGE, "not both"
+    )
+
+
+def test_missing_file_is_named(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "messages.txt"
+    error_line(
+        cli("produce", "--file", str(missing)), ExitStatus.USAGE, str(missing), "no such file"
+    )
+
+
+def test_directory_as_file(cli: Cli, tmp_path: Path) -> None:
+    error_line(cli("produce", "--file", str(tmp_path)), ExitStatus.USAGE, "is a directory")
+
+
+def test_bad_topic_name_is_named(cli: Cli) -> None:
+    error_line(cli("produce", "--topic", "no spaces!", "hi"), ExitStatus.USAGE, "no spaces!")
+    error_line(cli("consume", "--topic", "a/b", "-e"), ExitStatus.USAGE, "a/b")
+
+
+def test_partition_out_of_range(cli: Cli, topic: str, make_topic: Callable[..., str]) -> None:
+    make_topic(topic, 2)
+    error_line(cli("consume", "--partition", "7", "-e"), ExitStatus.USAGE, "0..1", "7")
+    error_line(cli("produce", "--partition", "7", "hi"), ExitStatus.USAGE, "0..1", "7")
+
+
+def test_option_of_the_wrong_type(cli: Cli) -> None:
+    usage_error(cli("consume", "--count", "many"), "--count", "valid integer")
+    usage_error(cli("produce", "--ttl", "0", "hi"), "--ttl")
+
+
+def test_json_lines_with_a_bad_line_in_the_middle(
+    cli: Cli, services, topic: str, tmp_path: Path
+) -> None:
+    lines = [json.dumps({"key": f"k{i}", "value": f"before-{i}"}) for i in range(3)]
+    lines.append('{"key": "k3", "value": "broken"')  # line 4: not JSON
+    lines += [json.dumps({"key": f"k{i}", "value": f"after-{i}"}) for i in range(5, 7)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = cli("produce", "--file", str(path), "--input-format", "json", "--json")
+    error_line(result, ExitStatus.USAGE, "line 4", "not valid JSON", "nothing after it was sent")
+    summary = json.loads(result.stdout)
+    assert (summary["read"], summary["delivered"], summary["failed"]) == (3, 3, 0)
+    assert "line 4" in summary["input_error"]
+    # Lines before it are delivered; nothing after it was sent.
+    assert sorted(topic_values(services.bootstrap, topic)) == [
+        b"before-0",
+        b"before-1",
+        b"before-2",
+    ]
+
+
+def test_json_line_that_is_not_an_object(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"value": "ok"}\n[1, 2]\n')
+    result = cli("produce", "--file", str(path), "--input-format", "json", "--no-verify")
+    error_line(result, ExitStatus.USAGE, "line 2", "JSON object")
+
+
+def test_value_over_the_client_limit(cli: Cli) -> None:
+    result = cli("produce", "x" * 1_100_000)
+    error_line(result, ExitStatus.KAFKA, "1100000 bytes", "message.max.bytes")
+
+
+def test_huge_arguments_give_a_bounded_error(cli: Cli) -> None:
+    huge = "h" * 300_000
+    line = error_line(cli("produce", "--header", huge, "hi"), ExitStatus.USAGE, "--header")
+    assert line.endswith("is not key=value")
+    assert len(line) < 2_000  # the problem is named, the argument not echoed whole
+    line = error_line(cli("cache", "get", huge), ExitStatus.NOT_FOUND, "no key")
+    assert len(line) < 2_000
+    line = error_line(cli("produce", "--topic", huge, "hi"), ExitStatus.USAGE, "topic")
+    assert len(line) < 2_000
+
+
+# -- consume -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("start", ["garbage", "yesterday", "-0", "@soon", "12abc"])
+def test_from_garbage_is_named(cli: Cli, start: str) -> None:
+    error_line(cli("consume", "--from", start, "-e"), ExitStatus.USAGE, "--from", start)
+
+
+def test_count_zero_for_consume(cli: Cli) -> None:
+    error_line(cli("consume", "--count", "0"), ExitStatus.USAGE, "--count")
+
+
+# -- settings: environment, .env, options, -X ----------------------------------------------------
+@pytest.mark.parametrize(
+    "address", ["not a host", "localhost", "localhost:99999", "host:port", "a:1,,b"]
+)
+def test_bad_bootstrap_syntax(cli: Cli, address: str) -> None:
+    error_line(
+        cli("-b", address, "check"),
+        ExitStatus.CONFIG,
+        "bootstrap_servers",
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS",
+    )
+
+
+def test_bad_bootstrap_in_environment(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", "kafka:nine")
+    error_line(
+        cli("config"), ExitStatus.CONFIG, "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", "kafka:nine"
+    )
+
+
+def test_unreachable_broker_fails_within_the_configured_time(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__TIMEOUT_S", "1")
+    address = f"127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    error_line(cli("-b", address, "produce", "hi"), ExitStatus.KAFKA, address, "unreachable")
+    error_line(cli("-b", address, "consume", "-e"), ExitStatus.KAFKA, address, "unreachable")
+    # Bounded by the setting (1 s each), far from librdkafka's own minutes of retrying.
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://127.0.0.1:6379/0", "http://"),
+        ("127.0.0.1:6379", "scheme"),
+        ("redis://", "no host"),
+        ("redis://localhost:port/0", "port"),
+    ],
+)
+def test_bad_redis_url(cli: Cli, url: str, needle: str) -> None:
+    error_line(cli("--redis-url", url, "cache", "list"), ExitStatus.CONFIG, "redis.url", needle)
+
+
+def test_unreachable_redis(cli: Cli) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    error_line(cli("--redis-url", url, "cache", "list"), ExitStatus.REDIS, url, "unreachable")
+    # produce: the Kafka send stands and is reported; the cache failure is the error.
+    result = cli("--redis-url", url, "produce", "--json", "hi")
+    error_line(result, ExitStatus.REDIS, "delivered, but not cached", "unreachable")
+    out = json.loads(result.stdout)
+    assert out["offset"] >= 0 and out["cached"] is False and out["verified"] is True
+
+
+def test_unresponsive_redis_times_out_within_the_configured_time(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A socket that accepts connections (the kernel does) but never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        monkeypatch.setenv("KAFKAREDIS_REDIS__TIMEOUT_S", "0.5")
+        monkeypatch.setenv("KAFKAREDIS_REDIS__RETRIES", "1")
+        started = time.monotonic()
+        error_line(cli("--redis-url", url, "cache", "get", "x"), ExitStatus.REDIS, "timed out")
+        assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("KAFKAREDIS_REDIS__TTL_S", "an hour", "valid integer"),
+        ("KAFKAREDIS_REDIS__TTL_S", "-5", "greater than 0"),
+        ("KAFKAREDIS_KAFKA__TIMEOUT_S", "soon", "valid number"),
+        ("KAFKAREDIS_REDIS__RETRIES", "2.5", "valid integer"),
+        ("KAFKAREDIS_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("KAFKAREDIS_KAFKA__TOPICS", "ok,not ok", "not ok"),
+    ],
+)
+def test_invalid_setting_in_the_environment(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, name: str, value: str, needle: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    error_line(cli("config"), ExitStatus.CONFIG, name, needle)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("KAFKAREDIS_REDIS__TIMEOUT_S", "forever", "valid number"),
+        ("KAFKAREDIS_REDIS__KEY_PREFIX", "has space", "prefix"),
+        ("KAFKAREDIS_LOG_FORMAT", "xml", "text"),
+    ],
+)
+def test_invalid_setting_in_dotenv(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, needle: str
+) -> None:
+    monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text(f"# written by the test\n{name}={value}\n")
+    error_line(cli("config"), ExitStatus.CONFIG, name, needle)
+    # The same file given with --env-file, from another directory: the same message.
+    error_line(cli("--env-file", str(tmp_path / ".env"), "config"), ExitStatus.CONFIG, name, needle)
+
+
+def test_missing_env_file(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "prod.env"
+    error_line(cli("--env-file", str(missing), "config"), ExitStatus.CONFIG, str(missing))
+
+
+def test_bad_log_level_option(cli: Cli) -> None:
+    error_line(cli("--log-level", "chatty", "config"), ExitStatus.CONFIG, "log_level")
+
+
+def test_unknown_librdkafka_property(cli: Cli) -> None:
+    error_line(
+        cli("-X", "no.such.property=1", "produce", "hi"), ExitStatus.CONFIG, "no.such.property"
+    )
+    error_line(
+        cli("-X", "no.such.property=1", "consume", "-e"), ExitStatus.CONFIG, "no.such.property"
+    )
+
+
+def test_bad_librdkafka_value(cli: Cli) -> None:
+    error_line(cli("-X", "acks=banana", "produce", "hi"), ExitStatus.CONFIG, "acks")
+
+
+def test_librdkafka_property_without_value(cli: Cli) -> None:
+    error_line(cli("-X", "linger.ms", "produce", "hi"), ExitStatus.USAGE, "-X", "linger.ms")
+
+
+# -- against a broker and redis-server configured otherwise ---------------------------------------
+@pytest.mark.slow
+def test_unknown_topic_with_auto_create_off(
+    cli: Cli, strict_stack: OwnStack, tmp_path: Path
+) -> None:
+    missing = f"absent-{uuid.uuid4().hex[:8]}"
+    base = ("-b", strict_stack.bootstrap, "--redis-url", strict_redis_url(strict_stack))
+    for args in (("produce", "--topic", missing, "hi"), ("consume", "--topic", missing, "-e")):
+        error_line(cli(*base, *args), ExitStatus.KAFKA, repr(missing), "does not exist")
+    path = Path(tmp_path / "batch.txt")
+    path.write_text("a\nb\n")
+    error_line(
+        cli(*base, "produce", "--topic", missing, "--file", str(path)),
+        ExitStatus.KAFKA,
+        "does not exist",
+    )
+    admin = AdminClient({"bootstrap.servers": strict_stack.bootstrap})
+    assert missing not in admin.list_topics(timeout=10).topics  # and it was not created
+
+
+@pytest.mark.slow
+def test_value_over_the_brokers_limit(cli: Cli, strict_stack: OwnStack) -> None:
+    topic = create_topic(strict_stack.bootstrap, f"small-{uuid.uuid4().hex[:8]}")
+    base = ("-b", strict_stack.bootstrap, "--redis-url", strict_redis_url(strict_stack))
+    # Under the client's limit (1 MB) but over the broker's (20 kB): the broker refuses it.
+    result = cli(*base, "produce", "--topic", topic, "x" * (BROKER_MAX_BYTES * 3))
+    error_line(result, ExitStatus.KAFKA, "too large", "MSG_SIZE_TOO_LARGE")
+    # A small message on the same topic still goes through.
+    ok = cli(*base, "produce", "--topic", topic, "--json", "small")
+    assert ok.exit_code == 0, ok.stderr
+    assert topic_values(strict_stack.bootstrap, topic) == [b"small"]
+
+
+@pytest.mark.slow
+def test_batch_with_one_value_over_the_brokers_limit(
+    cli: Cli, strict_stack: OwnStack, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.txt"
+    path.write_text("one\ntwo\n" + "x" * (BROKER_MAX_BYTES * 3) + "\nfour\n")
+    base = ("-b", strict_stack.bootstrap, "--redis-url", strict_redis_url(strict_stack))
+    # The broker's limit applies to a whole record batch: by default the small lines
+    # travel in the big one's batch and are refused with it. Each is reported, none lost.
+    # With batch.size under the broker's limit only the big one is refused.
+    for extra, failed in (((), None), (("-X", f"batch.size={BROKER_MAX_BYTES // 2}"), 1)):
+        topic = create_topic(strict_stack.bootstrap, f"small-{uuid.uuid4().hex[:8]}")
+        result = cli(*base, *extra, "produce", "--topic", topic, "--file", str(path), "--json")
+        error_line(result, ExitStatus.KAFKA, "not delivered")
+        summary = json.loads(result.stdout)
+        assert summary["read"] == 4
+        assert summary["delivered"] + summary["failed"] == 4
+        assert summary["failed"] >= 1 if failed is None else summary["failed"] == failed
+        assert any("MSG_SIZE_TOO_LARGE" in e for e in summary["errors"])
+        # What it claims delivered is on the broker, and cached; the big one is not.
+        values = topic_values(strict_stack.bootstrap, topic)
+        assert len(values) == summary["delivered"] == summary["cached"]
+        assert all(len(v) < BROKER_MAX_BYTES for v in values)
+
+
+@pytest.mark.slow
+def test_wrong_redis_password(cli: Cli, strict_stack: OwnStack) -> None:
+    wrong = strict_redis_url(strict_stack, "not-the-password")
+    line = error_line(cli("--redis-url", wrong, "cache", "list"), ExitStatus.REDIS, "AUTH")
+    assert "not-the-password" not in line
+    none = strict_redis_url(strict_stack, None)
+    error_line(cli("--redis-url", none, "cache", "list"), ExitStatus.REDIS, "needs a password")
+    right = cli("--redis-url", strict_redis_url(strict_stack), "cache", "list", "--json")
+    assert right.exit_code == 0, right.stderr
+    assert json.loads(right.stdout) == []

@@ -1,0 +1,514 @@
+"""Faults: brokers and redis-servers that die, consumers killed, producers told to stop.
+
+Each case runs on services of its own (the `own_stack` fixture, or this module's
+`calm_stack` for the cases that do not damage it), drives a real `python -m
+kafkaredis_cli` process where signals are involved, and checks the outcome against
+what the broker and Redis really hold. Waits are conditions with deadlines.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import selectors
+import signal
+import subprocess
+import termios
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from pydantic import SecretStr
+
+from kafkaredis_cli.adapters.redis import RedisStore
+from kafkaredis_cli.domain.messages import ID_HEADER
+from kafkaredis_cli.errors import ExitStatus
+from kafkaredis_cli.keys import KeySpace
+from kafkaredis_cli.settings import RedisSettings
+from tests.conftest import OwnStack, free_port, kafkaredis_process, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+Position = tuple[int, int]  # (partition, offset)
+
+
+# -- reading what the broker and Redis hold ----------------------------------------------------
+def create_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, num_partitions=partitions)])[name].result(timeout=30)
+
+    def ready() -> bool:
+        info = admin.list_topics(name, timeout=5).topics.get(name)
+        return bool(
+            info
+            and info.error is None
+            and len(info.partitions) == partitions
+            and all(p.leader >= 0 for p in info.partitions.values())
+        )
+
+    wait_for(ready, 30, what=f"topic {name} to have leaders")
+    return name
+
+
+def _reader(bootstrap: str) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+        }
+    )
+
+
+def topic_count(bootstrap: str, topic: str) -> int:
+    """How many messages the topic holds (sum of the partitions' high watermarks)."""
+    consumer = _reader(bootstrap)
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in meta.partitions
+        )
+    finally:
+        consumer.close()
+
+
+def reachable_count(bootstrap: str, topic: str) -> int:
+    """topic_count, or -1 while the broker cannot say (it is starting or recovering)."""
+    try:
+        return topic_count(bootstrap, topic)
+    except KafkaException:
+        return -1
+
+
+def topic_messages(
+    bootstrap: str, topic: str, timeout: float = 30.0
+) -> dict[Position, tuple[bytes, str | None]]:
+    """Every message of the topic, by (partition, offset): its value and kafkaredis id."""
+    consumer = _reader(bootstrap)
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        tps = [TopicPartition(topic, p, 0) for p in meta.partitions]
+        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+        pending = {p for p, end in ends.items() if end > 0}
+        consumer.assign(tps)
+        found: dict[Position, tuple[bytes, str | None]] = {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, 0.2):
+                if msg.error() is not None:
+                    continue
+                ids = [v.decode() for k, v in msg.headers() or [] if k == ID_HEADER]
+                found[(msg.partition(), msg.offset())] = (msg.value(), ids[0] if ids else None)
+                if msg.offset() + 1 >= ends[msg.partition()]:
+                    pending.discard(msg.partition())
+        assert not pending, f"could not read {topic} to its end"
+        return found
+    finally:
+        consumer.close()
+
+
+def committed_total(bootstrap: str, group: str, topic: str) -> int:
+    """Sum of the group's committed offsets over the topic's partitions (0 where none)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        tps = [TopicPartition(topic, p) for p in meta.partitions]
+        return sum(max(tp.offset, 0) for tp in consumer.committed(tps, timeout=10))
+    finally:
+        consumer.close()
+
+
+def records(redis_url: str, prefix: str) -> list[dict[str, Any]]:
+    """Every message record kafkaredis keeps under `prefix`: id, partition, offset, status.
+
+    Read with the project's own store, which knows both record layouts (a hash for a
+    single message, a compact string for a batch's).
+    """
+    settings = RedisSettings(url=SecretStr(redis_url), key_prefix=prefix)
+    keys = KeySpace(prefix)
+    with RedisStore(settings, keys) as store:
+        return [
+            {"id": entry.key.rsplit(":", 1)[-1], **(entry.value or {})}
+            for entry in store.scan(pattern="msg:*")
+        ]
+
+
+def count_records(client: redis.Redis, prefix: str) -> int:
+    return sum(1 for _ in client.scan_iter(match=f"{prefix}:msg:*", count=1000))
+
+
+# -- driving the real process ---------------------------------------------------------------------
+def stack_env(env: dict[str, str], bootstrap: str, redis_url: str) -> dict[str, str]:
+    return {
+        **env,
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKAREDIS_REDIS__URL": redis_url,
+    }
+
+
+def feed(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("".join(line + "\n" for line in lines).encode())
+    proc.stdin.flush()
+
+
+def unread_bytes(proc: subprocess.Popen[bytes]) -> int:
+    """Bytes written to the process's stdin pipe that it has not read yet."""
+    assert proc.stdin is not None
+    buf = bytearray(4)
+    fcntl.ioctl(proc.stdin.fileno(), termios.FIONREAD, buf)
+    return int.from_bytes(buf, "little")
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, str, str]:
+    """Read stdout and stderr to their end (stdin left as it is), then the exit status."""
+    assert proc.stdout is not None and proc.stderr is not None
+    chunks: dict[int, list[bytes]] = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
+    selector = selectors.DefaultSelector()
+    for fd in chunks:
+        selector.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    open_fds = set(chunks)
+    while open_fds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"the process did not end within {timeout}s")
+        for key, _ in selector.select(remaining):
+            data = os.read(key.fd, 65536)
+            if data:
+                chunks[key.fd].append(data)
+            else:
+                selector.unregister(key.fd)
+                open_fds.discard(key.fd)
+    selector.close()
+    proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    out = b"".join(chunks[proc.stdout.fileno()]).decode()
+    err = b"".join(chunks[proc.stderr.fileno()]).decode()
+    assert "Traceback" not in out + err, err
+    return proc.returncode, out, err
+
+
+class LineReader:
+    """Lines from a process's stdout, each read with a deadline (never blocks forever)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        self._fd = proc.stdout.fileno()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._fd, selectors.EVENT_READ)
+        self._buffer = b""
+        self.eof = False
+
+    def read(self, count: int, timeout: float) -> list[bytes]:
+        lines: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while len(lines) < count and not self.eof:
+            while b"\n" in self._buffer and len(lines) < count:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                lines.append(line)
+            if len(lines) >= count:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"only {len(lines)} of {count} lines within {timeout}s")
+            if self._selector.select(remaining):
+                chunk = os.read(self._fd, 65536)
+                if not chunk:
+                    self.eof = True
+                self._buffer += chunk
+        return lines
+
+    def rest(self, timeout: float) -> list[bytes]:
+        """Everything up to end of file (the process must be ending)."""
+        lines = self.read(10**9, timeout) if not self.eof else []
+        tail = [ln for ln in self._buffer.split(b"\n") if ln]
+        self._buffer = b""
+        return lines + tail
+
+
+@pytest.fixture
+def reaper() -> Iterator[Callable[[subprocess.Popen[bytes]], subprocess.Popen[bytes]]]:
+    """Remember the processes a test starts; kill whatever is left at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def keep(proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        started.append(proc)
+        return proc
+
+    yield keep
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def calm_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
+    """A broker and redis-server shared by the cases that leave them healthy."""
+    stack = OwnStack(
+        dir=tmp_path_factory.mktemp("calm-stack"),
+        kafka_port=free_port(pair=True),
+        redis_port=free_port(),
+    )
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down(wipe=True)
+
+
+def kafka_pid(stack: OwnStack) -> int:
+    return int((stack.dir / "kafka.pid").read_text().split()[0])
+
+
+def unread_by_broker(port: int) -> int:
+    """Bytes that clients sent to the broker's port and the broker has not read yet."""
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if int(local.rsplit(":", 1)[1], 16) == port and state == "01":  # ESTABLISHED
+                total += int(queues.split(":")[1], 16)
+    return total
+
+
+# -- fault 2: the broker goes down during a batch ----------------------------------------------
+def test_broker_down_during_batch_produce(
+    own_stack: Callable[..., OwnStack],
+    env: dict[str, str],
+    topic: str,
+    prefix: str,
+    reaper: Any,
+) -> None:
+    stack = own_stack()
+    create_topic(stack.bootstrap, topic)
+    proc = reaper(
+        kafkaredis_process(
+            # Delivery gives up after 4 s (-X wins over the batch's own 30 s).
+            ["-X", "message.timeout.ms=4000", "produce", "--file", "-", "--json", "--no-verify"],
+            stack_env(env, stack.bootstrap, stack.redis_url),
+            stdin=subprocess.PIPE,
+        )
+    )
+    feed(proc, [f"before-{i}" for i in range(50)])
+    wait_for(lambda: topic_count(stack.bootstrap, topic) == 50, 30, what="50 messages in")
+    stack.down(only="kafka", kill=True)
+    feed(proc, [f"after-{i}" for i in range(50)])
+    assert proc.stdin is not None
+    proc.stdin.close()
+    status, out, err = finish(proc, timeout=90)
+
+    assert status == ExitStatus.KAFKA, err
+    summary = json.loads(out)
+    # Every message is either delivered or reported failed, and both are counted.
+    assert summary["read"] == 100
+    assert summary["delivered"] + summary["failed"] == 100
+    assert summary["failed"] >= 50  # at least everything sent while the broker was down
+    assert f"{summary['failed']} of 100 messages not delivered" in err
+    assert any("_MSG_TIMED_OUT" in e for e in summary["errors"]), summary["errors"]
+
+    # Nothing claimed delivered that the broker does not have: every cached record
+    # (one per delivered message) is on the broker at its partition and offset.
+    stack.up(only="kafka")
+    held = topic_messages(stack.bootstrap, topic)
+    cached = records(stack.redis_url, prefix)
+    assert len(cached) == summary["delivered"] == summary["cached"]
+    for record in cached:
+        _value, held_id = held[(record["partition"], record["offset"])]
+        assert held_id == record["id"]
+    assert not [v for v, _id in held.values() if v.startswith(b"after-")]
+
+
+# -- fault 3: Redis goes down during a batch -----------------------------------------------------
+def test_redis_down_during_batch_produce(
+    own_stack: Callable[..., OwnStack],
+    services: Any,
+    env: dict[str, str],
+    topic: str,
+    prefix: str,
+    reaper: Any,
+) -> None:
+    stack = own_stack(kafka=False, redis=True)  # the shared broker, a redis-server of its own
+    client = redis.Redis.from_url(stack.redis_url)
+    proc = reaper(
+        kafkaredis_process(
+            ["produce", "--file", "-", "--json"],
+            stack_env(env, services.bootstrap, stack.redis_url),
+            stdin=subprocess.PIPE,
+        )
+    )
+    # Feed until a first chunk of records is in Redis (the batch caches in chunks).
+    fed = 0
+    while not client.exists(f"{prefix}:latest:{topic}"):
+        assert fed < 9000, "no chunk of records reached Redis"
+        feed(proc, [f"m-{fed + i}" for i in range(1000)])
+        fed += 1000
+        try:
+            wait_for(lambda: client.exists(f"{prefix}:latest:{topic}"), 1.5, what="a chunk")
+        except AssertionError:
+            continue
+    cached_before = count_records(client, prefix)
+    client.close()
+    stack.down(only="redis")
+    feed(proc, [f"m-{fed + i}" for i in range(1000)])
+    fed += 1000
+    assert proc.stdin is not None
+    proc.stdin.close()
+    status, out, err = finish(proc, timeout=120)
+
+    assert status == ExitStatus.REDIS, err
+    summary = json.loads(out)
+    # The Kafka deliveries stand and are reported ...
+    assert summary["read"] == summary["delivered"] == fed
+    assert summary["failed"] == 0
+    assert summary["verified"] == fed
+    # ... and the records that could not be cached are counted and reported.
+    assert summary["cached"] == cached_before > 0
+    assert summary["cache_failed"] == fed - cached_before > 0
+    assert f"{fed - cached_before} delivered messages could not be cached" in err
+    assert any(e.startswith("cache:") and "unreachable" in e for e in summary["errors"])
+    assert topic_count(services.bootstrap, topic) == fed
+
+
+# -- fault 4: a consumer in a group is SIGKILLed midway and restarted ----------------------------
+def test_consume_killed_midway_and_restarted_skips_nothing(
+    calm_stack: OwnStack, env: dict[str, str], topic: str, prefix: str, reaper: Any, tmp_path: Any
+) -> None:
+    stack = calm_stack
+    total = 3000
+    create_topic(stack.bootstrap, topic, partitions=3)
+    lines = tmp_path / "in.txt"
+    lines.write_text("".join(f"k{i}:v{i}\n" for i in range(total)))
+    run_env = stack_env(env, stack.bootstrap, stack.redis_url)
+    produced = reaper(
+        kafkaredis_process(
+            ["produce", "--file", str(lines), "-K", ":", "--no-verify", "--json"], run_env
+        )
+    )
+    status, out, err = finish(produced, timeout=120)
+    assert status == 0, err
+    assert json.loads(out)["delivered"] == total
+
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    # A short session, so the restarted member does not wait 45 s for the dead one.
+    args = ["-X", "session.timeout.ms=6000", "consume", "--group", group, "--format", "json"]
+    first = reaper(kafkaredis_process(args, run_env))
+    reader = LineReader(first)
+    # Read slowly: the consumer blocks on its full stdout pipe mid-batch, after at least
+    # one batch was handled and committed (batches are at most 500 messages).
+    seen = reader.read(700, timeout=60)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    seen += reader.rest(timeout=10)
+    committed = committed_total(stack.bootstrap, group, topic)
+    assert 0 < committed < total  # killed midway: some committed, not all
+
+    second = reaper(kafkaredis_process([*args, "--exit-at-end"], run_env))
+    status, out, err = finish(second, timeout=120)
+    assert status == 0, err
+    again = out.splitlines()
+    # The restart resumes exactly at the committed offsets ...
+    assert len(again) == total - committed
+    values = {json.loads(line)["value"] for line in [*seen, *again] if line.strip()}
+    # ... and every message is seen at least once: none skipped.
+    assert values == {f"v{i}" for i in range(total)}
+    assert committed_total(stack.bootstrap, group, topic) == total
+    # Each Redis record was updated (before its offset was committed).
+    kept = records(stack.redis_url, prefix)
+    assert len(kept) == total
+    assert {r["status"] for r in kept} == {"consumed"}
+
+
+# -- fault 5: SIGTERM during a batch --------------------------------------------------------------
+def test_sigterm_while_waiting_for_input_flushes_and_reports(
+    calm_stack: OwnStack, env: dict[str, str], topic: str, prefix: str, reaper: Any
+) -> None:
+    stack = calm_stack
+    create_topic(stack.bootstrap, topic)
+    proc = reaper(
+        kafkaredis_process(
+            ["produce", "--file", "-", "--json"],
+            stack_env(env, stack.bootstrap, stack.redis_url),
+            stdin=subprocess.PIPE,
+        )
+    )
+    feed(proc, [f"m-{i}" for i in range(500)])
+    wait_for(lambda: topic_count(stack.bootstrap, topic) == 500, 30, what="500 messages in")
+    proc.send_signal(signal.SIGTERM)  # stdin stays open: the process waits for more input
+    status, out, err = finish(proc, timeout=60)
+
+    assert status == ExitStatus.INTERRUPTED, err
+    assert "kafkaredis: error: interrupted" in err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True
+    assert summary["read"] == summary["delivered"] == summary["cached"] == 500
+    assert summary["failed"] == 0
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        assert count_records(client, prefix) == 500
+    finally:
+        client.close()
+
+
+def test_sigterm_with_messages_in_flight_reports_them(
+    calm_stack: OwnStack, env: dict[str, str], topic: str, prefix: str, reaper: Any
+) -> None:
+    stack = calm_stack
+    create_topic(stack.bootstrap, topic)
+    proc = reaper(
+        kafkaredis_process(
+            ["-X", "message.timeout.ms=3000", "produce", "--file", "-", "--json", "--no-verify"],
+            stack_env(env, stack.bootstrap, stack.redis_url),
+            stdin=subprocess.PIPE,
+        )
+    )
+    feed(proc, [f"early-{i}" for i in range(100)])
+    wait_for(lambda: topic_count(stack.bootstrap, topic) == 100, 30, what="100 messages in")
+    broker = kafka_pid(stack)
+    os.kill(broker, signal.SIGSTOP)  # the broker hangs: what is sent now stays in flight
+    try:
+        late = [f"late-{i:03d}" for i in range(100)]
+        feed(proc, late)
+        # The late messages are on the wire: the hung broker's sockets fill up.
+        wait_for(
+            lambda: unread_by_broker(stack.kafka_port) >= sum(map(len, late)),
+            10,
+            what="produce requests waiting at the hung broker",
+        )
+        proc.send_signal(signal.SIGTERM)
+        status, out, err = finish(proc, timeout=60)
+    finally:
+        os.kill(broker, signal.SIGCONT)
+
+    assert status == ExitStatus.INTERRUPTED, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True
+    assert summary["read"] > 100  # late ones were read and sent before SIGTERM
+    # Flushed or reported, never silently dropped: every message read is counted, and
+    # every late one read is reported failed (the hung broker never answered for it).
+    assert summary["delivered"] + summary["failed"] == summary["read"]
+    assert summary["delivered"] <= 100
+    assert summary["failed"] >= summary["read"] - 100
+    assert any("_MSG_TIMED_OUT" in e for e in summary["errors"]), summary["errors"]
+    # What it claims delivered, the broker has (once it is back).
+    wait_for(lambda: reachable_count(stack.bootstrap, topic) >= 100, 60, what="the broker back")
+    held = topic_messages(stack.bootstrap, topic)
+    cached = records(stack.redis_url, prefix)
+    assert len(cached) == summary["delivered"]
+    for record in cached:
+        assert held[(record["partition"], record["offset"])][1] == record["id"]

@@ -81,7 +81,9 @@ def services() -> Iterator[Services]:
         result = run_stack("up")
         if result.returncode != 0:
             pytest.fail(f"could not start the stack:\n{result.stdout}\n{result.stderr}")
-        started = True
+        # Stop it at the end only if this session really started it (not if another
+        # session's `up` was still on its way when we looked).
+        started = "already running" not in result.stdout + result.stderr
     try:
         yield Services(DEFAULT_BOOTSTRAP, DEFAULT_REDIS_URL)
     finally:

@@ -472,7 +472,7 @@ def test_sigterm_with_messages_in_flight_reports_them(
     create_topic(stack.bootstrap, topic)
     proc = reaper(
         kafkaredis_process(
-            ["-X", "message.timeout.ms=3000", "produce", "--file", "-", "--json", "--no-verify"],
+            ["-X", "message.timeout.ms=1500", "produce", "--file", "-", "--json", "--no-verify"],
             stack_env(env, stack.bootstrap, stack.redis_url),
             stdin=subprocess.PIPE,
         )
@@ -485,11 +485,15 @@ def test_sigterm_with_messages_in_flight_reports_them(
         late = [f"late-{i:03d}" for i in range(100)]
         feed(proc, late)
         # The late messages are on the wire: the hung broker's sockets fill up.
-        wait_for(
-            lambda: unread_by_broker(stack.kafka_port) >= sum(map(len, late)),
-            10,
-            what="produce requests waiting at the hung broker",
-        )
+        try:
+            wait_for(
+                lambda: unread_by_broker(stack.kafka_port) >= sum(map(len, late)),
+                10,
+                what="produce requests waiting at the hung broker",
+            )
+        except AssertionError:
+            print("DEBUG", unread_bytes(proc), Path("/proc/net/tcp").read_text())
+            raise
         proc.send_signal(signal.SIGTERM)
         status, out, err = finish(proc, timeout=60)
     finally:

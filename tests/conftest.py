@@ -21,8 +21,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "scripts" / "stack"
-DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
+# The stack's ports (scripts/stack reads the same variables).
+KAFKA_PORT = int(os.environ.get("KAFKAREDIS_STACK_KAFKA_PORT", "19092"))
+REDIS_PORT = int(os.environ.get("KAFKAREDIS_STACK_REDIS_PORT", "16379"))
+DEFAULT_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+DEFAULT_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,

@@ -23,7 +23,7 @@ from kafkaredis_cli.domain.messages import (
     now_ms,
 )
 from kafkaredis_cli.domain.positions import Start, StartKind
-from kafkaredis_cli.errors import KafkaError, UsageError
+from kafkaredis_cli.errors import KafkaError, KafkaRedisError, UsageError
 
 log = logging.getLogger("kafkaredis.kafka")
 librdkafka_log = logging.getLogger("kafkaredis.librdkafka")
@@ -45,6 +45,7 @@ class KafkaClientBase:
         self._timeout_s = timeout_s
         self._known_topics: dict[str, int] = {}
         self.last_error: str | None = None
+        self.last_error_code: str | None = None
 
     @property
     def where(self) -> str:
@@ -52,10 +53,23 @@ class KafkaClientBase:
 
     def _on_error(self, error: Any) -> None:
         self.last_error = describe_kafka_error(error)
+        self.last_error_code = kafka_error_name(error)
         log.debug("librdkafka error: %s", self.last_error)
+
+    def _unreachable(self, exc: ck.KafkaException) -> KafkaRedisError:
+        """A failed metadata call, with librdkafka's own reason when it says more
+        (a refused SASL login shows up as a mere transport failure otherwise)."""
+        error = from_kafka_exception(exc, f"Kafka at {self.where}")
+        self._serve_errors()
+        if self.last_error and self.last_error_code not in (None, error.code):
+            error.message = f"{error.message}; before that: {self.last_error}"
+        return error
 
     def _metadata_client(self) -> Any:
         raise NotImplementedError
+
+    def _serve_errors(self) -> None:
+        """Let librdkafka call error_cb with what it has queued (where that is safe)."""
 
     def check_topic(self, topic: str) -> int:
         """Partition count of `topic`; a KafkaError if unreachable or unknown (bounded)."""
@@ -64,7 +78,7 @@ class KafkaClientBase:
         try:
             meta = self._metadata_client().list_topics(topic, timeout=self._timeout_s)
         except ck.KafkaException as exc:
-            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+            raise self._unreachable(exc) from None
         info = meta.topics.get(topic)
         if info is None or info.error is not None:
             name = kafka_error_name(info.error) if info is not None else "UNKNOWN_TOPIC_OR_PART"
@@ -104,7 +118,7 @@ class KafkaClientBase:
             try:
                 meta = self._metadata_client().list_topics(topic, timeout=self._timeout_s)
             except ck.KafkaException as exc:
-                raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+                raise self._unreachable(exc) from None
             info = meta.topics.get(topic)
             ready = info is not None and info.error is None and bool(info.partitions)
             if ready and all(p.leader >= 0 for p in info.partitions.values()):
@@ -136,6 +150,10 @@ class KafkaProducerAdapter(KafkaClientBase):
 
     def _metadata_client(self) -> Any:
         return self._client()
+
+    def _serve_errors(self) -> None:
+        if self._producer is not None:
+            self._producer.poll(0)
 
     def produce(
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
@@ -235,6 +253,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
         self._next_offset: dict[tuple[str, int], int] = {}
         self._pending_start: Start | None = None
         self._seeded: set[tuple[str, int]] = set()
+        self._subscribed = False
         self._group_assigned = False  # the group's latest assignment is in (maybe empty)
 
     def _client(self, group: str | None = None, reset: str = "earliest") -> ck.Consumer:
@@ -248,10 +267,12 @@ class KafkaConsumerAdapter(KafkaClientBase):
             conf.setdefault("fetch.wait.max.ms", "100")
             conf.setdefault("fetch.error.backoff.ms", "50")
             # Prefetch less than librdkafka's 64 MB / 100,000 messages a partition (small
-            # messages cost ~500 bytes each queued): as fast here, and a batch's read-back
-            # stays within its memory budget (issue 6: 1,000,000 messages in 150 MB).
+            # messages cost ~500 bytes each queued) so a batch's read-back stays within its
+            # memory budget (issue 6: 1,000,000 messages in 150 MB); with a short backoff
+            # once that is queued (librdkafka waits 1 s) it is as fast as the defaults.
             conf.setdefault("queued.max.messages.kbytes", "16384")
             conf.setdefault("queued.min.messages", "10000")
+            conf.setdefault("fetch.queue.backoff.ms", "10")
             conf["error_cb"] = self._on_error
             self._group = group
             try:
@@ -265,6 +286,11 @@ class KafkaConsumerAdapter(KafkaClientBase):
     def _metadata_client(self) -> Any:
         return self._client()
 
+    def _serve_errors(self) -> None:
+        # Only before it reads: a poll later on could take a message nobody handles.
+        if self._consumer is not None and not self._subscribed and not self._assigned:
+            self._consumer.poll(0)
+
     # -- following a topic ------------------------------------------------------------
     def follow(
         self, topic: str, *, group: str | None, start: Start | None, partition: int | None
@@ -276,6 +302,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
             raise UsageError(f"topic {topic!r} has partitions 0..{partitions - 1}, not {partition}")
         if group is not None and partition is None:
             self._pending_start = start if start and start.kind is not StartKind.STORED else None
+            self._subscribed = True
             consumer.subscribe([topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
             return
         wanted = [partition] if partition is not None else list(range(partitions))
@@ -379,8 +406,10 @@ class KafkaConsumerAdapter(KafkaClientBase):
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
         records: list[ConsumedRecord] = []
+        append, at_eof, next_offset = records.append, self._at_eof, self._next_offset
+        no_timestamp = ck.TIMESTAMP_NOT_AVAILABLE
         consumed_at = now_ms()
-        for msg in messages:
+        for msg in messages:  # once a message: each accessor is called once
             error = msg.error()
             if error is not None:
                 if error.code() == _EOF:
@@ -390,19 +419,22 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
                     raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
                 raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)
-            key = (msg.topic(), msg.partition())
-            self._at_eof.discard(key)
-            self._next_offset[key] = msg.offset() + 1
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            key = (topic, partition)
+            if at_eof:
+                at_eof.discard(key)
+            next_offset[key] = offset + 1
             ts_type, ts = msg.timestamp()
-            records.append(
+            headers = msg.headers()
+            append(
                 ConsumedRecord(
-                    topic=msg.topic(),
-                    partition=msg.partition(),
-                    offset=msg.offset(),
+                    topic=topic,
+                    partition=partition,
+                    offset=offset,
                     key=msg.key(),
                     value=msg.value(),
-                    headers=tuple(msg.headers() or ()),
-                    timestamp_ms=ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
+                    headers=tuple(headers) if headers else (),
+                    timestamp_ms=ts if ts_type != no_timestamp else None,
                     consumed_at_ms=consumed_at,
                 )
             )
@@ -475,11 +507,15 @@ class KafkaMetadata(KafkaClientBase):
                 raise from_kafka_exception(exc, "Kafka admin client") from None
         return self._admin
 
+    def _serve_errors(self) -> None:
+        if self._admin is not None:
+            self._admin.poll(0)
+
     def cluster(self, topics: Sequence[str]) -> ClusterInfo:
         try:
             meta = self._metadata_client().list_topics(timeout=self._timeout_s)
         except ck.KafkaException as exc:
-            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+            raise self._unreachable(exc) from None
         present = {
             t: (len(info.partitions) if info.error is None else -1)
             for t, info in meta.topics.items()

@@ -15,7 +15,6 @@ import typer
 from kafkaredis_cli.cli.console import info, out, stdout_is_terminal
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
-from kafkaredis_cli.settings import topic_problem
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -58,6 +57,7 @@ def timer(
     from kafkaredis_cli.canary.run import TimerOptions, TimerView, run_timer
     from kafkaredis_cli.canary.signals import stop_on_signals
     from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
+    from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help
 
     if not interval > 0:
         raise UsageError(f"--interval must be more than 0 seconds (got {interval:g})")

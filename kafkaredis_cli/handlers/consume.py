@@ -10,7 +10,7 @@ from kafkaredis_cli.domain.messages import ConsumedRecord
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageConsumer, MessageStore
 from kafkaredis_cli.domain.records import Status
 
-FETCH_MAX = 500
+FETCH_MAX = 5000  # records a fetch returns at most: one Redis call and one commit each
 POLL_S = 0.1
 DEFAULT_RANGE_TIMEOUT_S = 10.0
 
@@ -111,6 +111,7 @@ class ConsumeMessageHandler:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            before = consumed
             for record in consumer.fetch(FETCH_MAX, min(POLL_S, remaining)):
                 bounds = ranges.get(record.partition)
                 if record.topic != command.topic or bounds is None:
@@ -126,6 +127,9 @@ class ConsumeMessageHandler:
                     pending.pop(record.partition, None)
                 elif record.partition in pending:
                     pending[record.partition] = record.offset + 1
+            if consumed > before:  # the bound is on waiting for the next record, not on the
+                # whole read: a batch of a million messages takes longer than one does
+                deadline = time.monotonic() + timeout
         return ConsumeResult(
             consumed=consumed,
             cache_updated=0,

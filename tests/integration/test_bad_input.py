@@ -421,3 +421,13 @@ def test_wrong_redis_password(cli: Cli, strict_stack: OwnStack) -> None:
     right = cli("--redis-url", strict_redis_url(strict_stack), "cache", "list", "--json")
     assert right.exit_code == 0, right.stderr
     assert json.loads(right.stdout) == []
+
+
+# -- timer ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("interval", ["0", "-1", "-0.5", "nan"])
+def test_timer_interval_must_be_positive(cli: Cli, interval: str) -> None:
+    error_line(cli("timer", "--interval", interval, "--count", "1"), ExitStatus.USAGE, "--interval")
+
+
+def test_timer_count_zero(cli: Cli) -> None:
+    error_line(cli("timer", "--interval", "0.1", "--count", "0"), ExitStatus.USAGE, "--count")

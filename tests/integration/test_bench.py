@@ -1,0 +1,105 @@
+"""A tiny run of scripts/bench (small N): the table and the JSON keep their shape.
+
+No speed is asserted: only that every measurement ran and is reported, with ratios
+and targets where the issue asks for them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "scripts" / "bench"
+N = 300
+
+# kafkaredis figures shown as ratios to raw confluent-kafka and to kcat
+COMPARED = ("produce.kr_nocache", "produce.kr_cache", "produce.kr_verify", "consume.kr")
+
+
+@pytest.fixture(scope="module")
+def bench_run(services, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    result = subprocess.run(
+        [
+            sys.executable, str(BENCH),
+            "--n", str(N), "--repeat", "1",
+            "--timer-ticks", "5", "--timer-interval", "0.05",
+            "--startup-runs", "1", "--rss-n", "400",
+            "--bootstrap", services.bootstrap, "--redis-url", services.redis_url,
+            "--no-kcat-install", "--json", str(out),
+        ],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return result, out
+
+
+def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
+    result, _ = bench_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"kafkaredis benchmark: N={N:,} x 100 B, 6 partitions")
+    header = lines[1]
+    for column in ("figure", "median", "x raw ck", "x kcat", "target", "met"):
+        assert column in header
+    table = "\n".join(lines[1:])
+    for label in (
+        "produce: raw confluent-kafka",
+        "produce: kafkaredis --no-cache --no-verify",
+        "produce: kafkaredis --no-verify (cached)",
+        "produce: kafkaredis (cached, verified)",
+        "consume: raw confluent-kafka",
+        "consume: kafkaredis --format raw",
+        "timer round trip p50",
+        "timer round trip p99",
+        "start-up: kafkaredis --help",
+        "start-up: kafkaredis --version",
+        "peak RSS: kafkaredis produce (cached, verified), --rss-n",
+    ):
+        assert label in table, label
+    assert lines[-1].startswith("JSON: ")
+
+
+def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
+    result, out = bench_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["parameters"]["n"] == N and report["parameters"]["partitions"] == 6
+    assert report["failures"] == []
+    machine = report["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and machine["librdkafka"]
+    figures = report["figures"]
+    have_kcat = shutil.which("kcat") is not None
+    for name, entry in figures.items():
+        if name.endswith(".kcat") and not have_kcat:
+            continue
+        assert entry["value"] is not None and entry["value"] > 0, name
+        assert len(entry["samples"]) >= 1 and entry["unit"] in ("msg/s", "ms", "s", "MB")
+    for name in (*COMPARED, "consume.kr_nocache"):
+        assert figures[name]["vs_raw"] > 0, name
+        if have_kcat:
+            assert figures[name]["vs_kcat"] > 0, name
+    targets = {name: e["targets"] for name, e in figures.items() if "targets" in e}
+    assert set(targets) == {
+        "produce.kr_nocache",
+        "produce.kr_cache",
+        "produce.kr_verify",
+        "consume.kr",
+        "timer.p50_ms",
+        "timer.p99_ms",
+        "startup.help",
+        "memory.kr_rss_big_mb",
+    }
+    for checks in targets.values():
+        for check in checks:
+            if have_kcat or "kcat" not in check["target"]:
+                assert isinstance(check["ok"], bool), checks
+    assert report["extra"]["rss_n"] == 400
+    assert report["extra"]["timer_ticks_seen"] == 5

@@ -10,7 +10,7 @@ from rich.table import Table
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
-from kafkaredis_cli.errors import CheckFailed, KafkaRedisError
+from kafkaredis_cli.errors import CheckFailed, ConfigError, KafkaRedisError
 
 
 def check(
@@ -46,6 +46,8 @@ def check(
                     else "not created yet (created on first produce if the broker allows)",
                 }
             )
+    except ConfigError:
+        raise  # a bad setting is not a service that is down
     except KafkaRedisError as exc:
         rows.append(
             {

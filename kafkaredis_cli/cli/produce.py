@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from kafkaredis_cli.inputs import StopFlag
 
 
+SINGLE_TIMEOUT_S = 10.0
+BATCH_TIMEOUT_S = 30.0
+
+
 class InputFormat(StrEnum):
     text = "text"
     json = "json"
@@ -65,9 +69,13 @@ def produce(
         int | None, typer.Option("--ttl", min=1, help="TTL of the Redis record, seconds.")
     ] = None,
     timeout: Annotated[
-        float,
-        typer.Option("--timeout", min=0.1, help="Seconds to wait for delivery and read-back."),
-    ] = 10.0,
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds to wait for delivery and read-back (default 10; a batch: 30).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Send a message to Kafka, keep its record in Redis, and read it back."""
@@ -86,6 +94,7 @@ def produce(
     topic = cli.topic(topic)
 
     if message is not None:
+        timeout = timeout or SINGLE_TIMEOUT_S
         app = cli.app("single", delivery_timeout_s=timeout)
         try:
             result = app.mediator.send(
@@ -113,7 +122,8 @@ def produce(
         return
 
     stream = open_input(file or "-")
-    app = cli.app("batch", delivery_timeout_s=max(timeout, 30.0))
+    timeout = timeout or BATCH_TIMEOUT_S
+    app = cli.app("batch", delivery_timeout_s=timeout)
     try:
         with _stop_flag() as should_stop, _progress_bar() as progress:
             result = app.mediator.send(
@@ -131,7 +141,7 @@ def produce(
                     verify=not no_verify,
                     cache=not no_cache,
                     ttl_seconds=ttl,
-                    timeout_s=max(timeout, 30.0),
+                    timeout_s=timeout,
                     progress=progress,
                     should_stop=should_stop,
                 )

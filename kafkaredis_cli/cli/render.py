@@ -70,7 +70,7 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         "failed": result.failed,
         "cached": result.cached,
         "cache_failed": result.cache_failed,
-        "verified": result.verified if result.verify_asked else None,
+        "verified": result.verified if result.verify_asked and not result.interrupted else None,
         "elapsed_s": round(result.elapsed_s, 3),
         "msg_per_s": round(result.rate, 1),
         "errors": list(result.errors),
@@ -80,7 +80,10 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    verified = f"{result.verified:,}" if result.verify_asked else "not asked"
+    if result.interrupted:
+        verified = "skipped (interrupted)"
+    else:
+        verified = f"{result.verified:,}" if result.verify_asked else "not asked"
     out.print(
         f"sent {result.read:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
         f"cached {result.cached:,}  cache failed {result.cache_failed:,}  verified {verified}  "

@@ -8,6 +8,7 @@ at other services instead.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -41,23 +42,27 @@ def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(pair: bool = False) -> int:
-    """A loopback port (and the next one, if `pair`) that nothing listens on."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port > 60000:
-            continue
-        if not pair:
+    """A loopback port (and the next one, if `pair`) that nothing listens on.
+
+    Chosen below the kernel's ephemeral range (32768 and up), so that no outgoing
+    connection takes it between this choice and the server's bind.
+    """
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(20000, 32000)
+        if _bindable(port) and (not pair or _bindable(port + 1)):
             return port
-        with socket.socket() as s2:
-            try:
-                s2.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")
+    raise RuntimeError("no free port")
 
 
 def run_stack(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -29,8 +29,12 @@ DEFAULT_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
-             what: str = "condition") -> object:
+def wait_for(
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> object:
     """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -115,28 +119,18 @@ def prefix() -> str:
 @pytest.fixture
 def make_topic(services: Services) -> Callable[..., str]:
     """Create a topic with N partitions (and wait until it has leaders)."""
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": services.bootstrap})
+    from tests.topics import create_topic
 
     def create(name: str, partitions: int = 1) -> str:
-        futures = admin.create_topics([NewTopic(name, num_partitions=partitions)])
-        futures[name].result(timeout=30)
-
-        def ready() -> bool:
-            meta = admin.list_topics(name, timeout=5).topics.get(name)
-            return bool(meta and meta.error is None and len(meta.partitions) == partitions
-                        and all(p.leader >= 0 for p in meta.partitions.values()))
-
-        wait_for(ready, 30, what=f"topic {name} to have leaders")
-        return name
+        return create_topic(services.bootstrap, name, partitions)
 
     return create
 
 
 @pytest.fixture
-def env(services: Services, topic: str, prefix: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(
+    services: Services, topic: str, prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """Point kafkaredis at the test services, this test's topic and prefix; no stray .env."""
     for key in list(os.environ):
         ours = key.startswith(("KAFKAREDIS_TEST_", "KAFKAREDIS_STACK_"))
@@ -170,6 +164,13 @@ class CliResult:
     stdout: str
     stderr: str
     stdout_bytes: bytes = b""
+
+
+def ok(result: CliResult) -> CliResult:
+    """The command succeeded, with no traceback."""
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    return result
 
 
 @pytest.fixture
@@ -207,8 +208,14 @@ class OwnStack:
         return f"redis://127.0.0.1:{self.redis_port}/0"
 
     def _args(self) -> list[str]:
-        return ["--dir", str(self.dir), "--kafka-port", str(self.kafka_port),
-                "--redis-port", str(self.redis_port)]
+        return [
+            "--dir",
+            str(self.dir),
+            "--kafka-port",
+            str(self.kafka_port),
+            "--redis-port",
+            str(self.redis_port),
+        ]
 
     def up(self, only: str | None = None) -> None:
         extra: list[str] = []
@@ -222,8 +229,11 @@ class OwnStack:
         assert result.returncode == 0, f"stack up failed:\n{result.stdout}\n{result.stderr}"
 
     def down(self, only: str | None = None, kill: bool = False, wipe: bool = False) -> None:
-        extra = (["--only", only] if only else []) + (["--kill"] if kill else []) + (
-            ["--wipe"] if wipe else [])
+        extra = (
+            (["--only", only] if only else [])
+            + (["--kill"] if kill else [])
+            + (["--wipe"] if wipe else [])
+        )
         result = run_stack("down", *self._args(), *extra)
         assert result.returncode == 0, f"stack down failed:\n{result.stdout}\n{result.stderr}"
 
@@ -233,8 +243,12 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
     """Factory: own_stack(kafka=True, redis=True, kafka_config=[...], redis_args=[...])."""
     made: list[OwnStack] = []
 
-    def make(kafka: bool = True, redis: bool = True, kafka_config: list[str] | None = None,
-             redis_args: list[str] | None = None) -> OwnStack:
+    def make(
+        kafka: bool = True,
+        redis: bool = True,
+        kafka_config: list[str] | None = None,
+        redis_args: list[str] | None = None,
+    ) -> OwnStack:
         stack = OwnStack(
             dir=tmp_path_factory.mktemp("stack"),
             kafka_port=free_port(pair=True),
@@ -263,5 +277,8 @@ def kafkaredis_process(
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "kafkaredis_cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, **kwargs,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=full_env,
+        **kwargs,
     )

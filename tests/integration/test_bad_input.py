@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 from kafkaredis_cli.errors import ExitStatus
-from tests.conftest import CliResult, OwnStack, free_port, wait_for
+from tests.conftest import CliResult, OwnStack, free_port
+from tests.topics import create_topic, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -56,53 +56,9 @@ def usage_error(result: CliResult, *needles: str) -> None:
 
 def topic_values(bootstrap: str, topic: str, timeout: float = 20.0) -> list[bytes]:
     """Every value in `topic` (all partitions), read from the beginning to the end."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        tps = [TopicPartition(topic, p, 0) for p in meta.partitions]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign(tps)
-        values: list[bytes] = []
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(500, 0.2):
-                if msg.error() is not None:
-                    continue
-                values.append(msg.value())
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    pending.discard(msg.partition())
-        assert not pending, f"could not read {topic} to its end"
-        return values
-    finally:
-        consumer.close()
+    return [msg.value() for msg in read_topic(bootstrap, topic, timeout)]
 
 
-def create_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, num_partitions=partitions)])[name].result(timeout=30)
-
-    def ready() -> bool:
-        info = admin.list_topics(name, timeout=5).topics.get(name)
-        return bool(
-            info
-            and info.error is None
-            and info.partitions
-            and all(p.leader >= 0 for p in info.partitions.values())
-        )
-
-    wait_for(ready, 30, what=f"topic {name} to have a leader")
-    return name
-
-
-# -- a stack of this module's own: auto-create off, small broker limit, requirepass ------------
 @pytest.fixture(scope="module")
 def strict_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
     stack = OwnStack(

@@ -8,17 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, ok
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., CliResult]
-
-
-def ok(result: CliResult) -> CliResult:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def produce(cli: Cli, value: str, *args: str) -> dict[str, Any]:

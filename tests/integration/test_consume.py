@@ -11,17 +11,11 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from tests.conftest import CliResult, Services, kafkaredis_process, wait_for
+from tests.conftest import CliResult, Services, kafkaredis_process, ok, wait_for
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., CliResult]
-
-
-def ok(result: CliResult) -> CliResult:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def produce_lines(cli: Cli, lines: list[str], *args: str) -> None:

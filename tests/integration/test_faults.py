@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 import redis
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 from pydantic import SecretStr
 
 from kafkaredis_cli.adapters.redis import RedisStore
@@ -32,6 +31,7 @@ from kafkaredis_cli.handlers.consume import FETCH_MAX
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.settings import RedisSettings
 from tests.conftest import OwnStack, free_port, kafkaredis_process, wait_for
+from tests.topics import create_topic, read_topic, topic_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -39,51 +39,11 @@ Position = tuple[int, int]  # (partition, offset)
 
 
 # -- reading what the broker and Redis hold ----------------------------------------------------
-def create_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(name, num_partitions=partitions)])[name].result(timeout=30)
-
-    def ready() -> bool:
-        info = admin.list_topics(name, timeout=5).topics.get(name)
-        return bool(
-            info
-            and info.error is None
-            and len(info.partitions) == partitions
-            and all(p.leader >= 0 for p in info.partitions.values())
-        )
-
-    wait_for(ready, 30, what=f"topic {name} to have leaders")
-    return name
-
-
-def _reader(bootstrap: str) -> Consumer:
-    return Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-        }
-    )
-
-
-def topic_count(bootstrap: str, topic: str) -> int:
-    """How many messages the topic holds (sum of the partitions' high watermarks)."""
-    consumer = _reader(bootstrap)
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        return sum(
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in meta.partitions
-        )
-    finally:
-        consumer.close()
-
-
 def readable(bootstrap: str, topic: str) -> bool:
     """The broker answers for every partition of the topic (after a restart it takes a while)."""
     try:
-        topic_count(bootstrap, topic)
-    except KafkaException:
+        topic_count(bootstrap, topic, timeout=1.0)
+    except (KafkaException, AssertionError):
         return False
     return True
 
@@ -92,27 +52,11 @@ def topic_messages(
     bootstrap: str, topic: str, timeout: float = 30.0
 ) -> dict[Position, tuple[bytes, str | None]]:
     """Every message of the topic, by (partition, offset): its value and kafkaredis id."""
-    consumer = _reader(bootstrap)
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        tps = [TopicPartition(topic, p, 0) for p in meta.partitions]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign(tps)
-        found: dict[Position, tuple[bytes, str | None]] = {}
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(1000, 0.2):
-                if msg.error() is not None:
-                    continue
-                ids = [v.decode() for k, v in msg.headers() or [] if k == ID_HEADER]
-                found[(msg.partition(), msg.offset())] = (msg.value(), ids[0] if ids else None)
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    pending.discard(msg.partition())
-        assert not pending, f"could not read {topic} to its end"
-        return found
-    finally:
-        consumer.close()
+    found: dict[Position, tuple[bytes, str | None]] = {}
+    for msg in read_topic(bootstrap, topic, timeout):
+        ids = [v.decode() for k, v in msg.headers() or [] if k == ID_HEADER]
+        found[(msg.partition(), msg.offset())] = (msg.value(), ids[0] if ids else None)
+    return found
 
 
 def committed_total(bootstrap: str, group: str, topic: str) -> int:

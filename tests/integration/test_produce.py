@@ -9,52 +9,21 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
 
 from kafkaredis_cli.domain.messages import ID_HEADER, SENT_AT_HEADER
 from kafkaredis_cli.domain.records import MessageRecord
-from tests.conftest import CliResult, Services
+from tests.conftest import CliResult, Services, ok
+from tests.topics import read_topic
 
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., CliResult]
 BINARY = b"\xff\xfe\x00\x80 not utf-8 \xc3\x28"
-
-
-def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
-    """Every message of `topic` (all partitions, beginning to end), with a plain consumer."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"check-{uuid.uuid4().hex}",
-            "enable.auto.commit": False,
-        }
-    )
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        tps = [TopicPartition(topic, p, 0) for p in meta.partitions]
-        ends = {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign(tps)
-        messages: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(1000, 0.2):
-                if msg.error() is not None:
-                    continue
-                messages.append(msg)
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    pending.discard(msg.partition())
-        assert not pending, f"partitions {pending} of {topic} not read to the end in {timeout}s"
-        return messages
-    finally:
-        consumer.close()
 
 
 def stored_record(message_id: str) -> MessageRecord:
@@ -80,12 +49,6 @@ def raw_value(redis_client: Any, key: str) -> bytes:
 
 def headers_of(msg: Any) -> dict[str, bytes | None]:
     return dict(msg.headers() or [])
-
-
-def ok(result: CliResult) -> CliResult:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def test_single_produce_round_trip_text(

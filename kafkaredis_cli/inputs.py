@@ -106,4 +106,4 @@ def read_messages(
             found, sep, rest = line.partition(key_delimiter)
             if sep:
                 line_key, line = found, rest
-        yield OutgoingMessage(value=line, key=line_key, headers=headers, partition=partition)
+        yield OutgoingMessage(line, line_key, headers, partition)  # positional: faster

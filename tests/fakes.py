@@ -18,6 +18,7 @@ from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, Produce
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
     DeliveryReport,
+    DeliveryTally,
     StampedMessage,
     now_ms,
 )
@@ -75,6 +76,7 @@ class FakeBroker:
             value=value,
             headers=headers,
             timestamp_ms=self.timestamp_ms,
+            consumed_at_ms=now_ms(),
         )
         log.append(record)
         return record
@@ -106,6 +108,7 @@ class FakeProducer:
         self.produced: list[StampedMessage] = []
         self.polls = 0
         self.flushes = 0
+        self.counted = 0  # messages queued by produce_counted
         self.closed = False
 
     def check_topic(self, topic: str) -> int:
@@ -122,13 +125,24 @@ class FakeProducer:
         self.produced.append(message)
         self.queue.append((message, on_delivery))
 
+    def produce_counted(self, message: StampedMessage, tally: DeliveryTally) -> None:
+        self.counted += 1
+        self.produce(message, tally.add)
+
     def _deliver(self) -> int:
         if self.hold:
             return 0
         queued, self.queue = self.queue, []
         for message, callback in queued:
             if self.fail_with is not None:
-                callback(DeliveryReport(message=message, error=self.fail_with, error_code="FAKE"))
+                callback(
+                    DeliveryReport(
+                        message=message,
+                        delivered_at_ms=now_ms(),
+                        error=self.fail_with,
+                        error_code="FAKE",
+                    )
+                )
                 continue
             outgoing = message.message
             record = self.broker.append(
@@ -140,7 +154,12 @@ class FakeProducer:
             )
             self.broker.events.append("delivered")
             callback(
-                DeliveryReport(message=message, partition=record.partition, offset=record.offset)
+                DeliveryReport(
+                    message=message,
+                    delivered_at_ms=now_ms(),
+                    partition=record.partition,
+                    offset=record.offset,
+                )
             )
         return len(queued)
 
@@ -221,8 +240,8 @@ class FakeConsumer:
                         (k, other.encode() if k == "kafkaredis-id" else v)
                         for k, v in record.headers
                     )
-                    record = replace(record, headers=headers)
-                out.append(replace(record, consumed_at_ms=now_ms()))
+                    record = record._replace(headers=headers)
+                out.append(record._replace(consumed_at_ms=now_ms()))
                 offset += 1
             self.positions[(topic, partition)] = offset
         if out:
@@ -283,8 +302,7 @@ class FakeStore:
             record = self.records.get(update.id)
             if record is None:
                 continue
-            self.records[update.id] = replace(
-                record,
+            self.records[update.id] = record._replace(
                 consumed_at_ms=update.consumed_at_ms,
                 latency_ms=update.latency_ms,
                 status=update.status,

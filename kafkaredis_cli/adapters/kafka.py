@@ -17,8 +17,11 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
 )
 from kafkaredis_cli.domain.messages import (
+    ID_HEADER,
+    SENT_AT_HEADER,
     ConsumedRecord,
     DeliveryReport,
+    DeliveryTally,
     StampedMessage,
     now_ms,
 )
@@ -135,6 +138,8 @@ class KafkaProducerAdapter(KafkaClientBase):
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
         super().__init__(conf, timeout_s)
         self._producer: ck.Producer | None = None
+        self._sent_at: tuple[int, bytes] = (-1, b"")
+        self._counted: tuple[DeliveryTally, Callable[[Any, Any], None]] | None = None
 
     def _client(self) -> ck.Producer:
         if self._producer is None:
@@ -158,25 +163,47 @@ class KafkaProducerAdapter(KafkaClientBase):
     def produce(
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
     ) -> None:
-        producer = self._producer if self._producer is not None else self._client()
-
         def delivered(err: Any, msg: Any) -> None:
             if err is None:
-                on_delivery(
-                    DeliveryReport(message=message, partition=msg.partition(), offset=msg.offset())
-                )
+                on_delivery(DeliveryReport(message, now_ms(), msg.partition(), msg.offset()))
             else:
                 on_delivery(
                     DeliveryReport(
                         message=message,
+                        delivered_at_ms=now_ms(),
                         partition=msg.partition() if msg is not None else -1,
                         error=describe_kafka_error(err),
                         error_code=kafka_error_name(err),
                     )
                 )
 
+        self._produce(message, delivered)
+
+    def produce_counted(self, message: StampedMessage, tally: DeliveryTally) -> None:
+        counted = self._counted
+        if counted is None or counted[0] is not tally:
+            # One callback for the whole batch (no closure, no report per message).
+            def count(err: Any, _msg: Any) -> None:
+                if err is None:
+                    tally.delivered += 1
+                else:
+                    tally.failed += 1
+                    tally.errors[describe_kafka_error(err)] += 1
+
+            counted = self._counted = (tally, count)
+        self._produce(message, counted[1])
+
+    def _produce(self, message: StampedMessage, delivered: Callable[[Any, Any], None]) -> None:
+        producer = self._producer if self._producer is not None else self._client()
         outgoing = message.message
-        headers = list(message.wire_headers)
+        sent_at = message.sent_at_ms
+        if sent_at != self._sent_at[0]:  # a batch's messages share their millisecond's text
+            self._sent_at = (sent_at, str(sent_at).encode())
+        headers = [
+            *outgoing.headers,
+            (ID_HEADER, message.id.encode()),
+            (SENT_AT_HEADER, self._sent_at[1]),
+        ]
         while True:
             try:
                 if outgoing.partition is None:  # the hot path: no keyword dictionary
@@ -428,14 +455,14 @@ class KafkaConsumerAdapter(KafkaClientBase):
             headers = msg.headers()
             append(
                 ConsumedRecord(
-                    topic=topic,
-                    partition=partition,
-                    offset=offset,
-                    key=msg.key(),
-                    value=msg.value(),
-                    headers=tuple(headers) if headers else (),
-                    timestamp_ms=ts if ts_type != no_timestamp else None,
-                    consumed_at_ms=consumed_at,
+                    topic,
+                    partition,
+                    offset,
+                    msg.key(),
+                    msg.value(),
+                    tuple(headers) if headers else (),
+                    ts if ts_type != no_timestamp else None,
+                    consumed_at,
                 )
             )
         return records

@@ -22,6 +22,7 @@ from kafkaredis_cli.domain.records import (
     STATE_WIDTH,
     MessageRecord,
     blob_summary,
+    state_line,
 )
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.settings import RedisSettings
@@ -42,28 +43,30 @@ return #KEYS
 """
 
 # Mark records consumed, a chunk per call; a record is updated only if it still exists
-# (never resurrected as a stub). ARGV holds (consumed_at, status, latency or '') per key.
-# A hash gets its fields; a batch's string gets its fixed-width first line rewritten in
-# place (the same line as records.state_line writes), which keeps its TTL.
+# (never resurrected as a stub). ARGV[1] holds every key's new state line, one after the
+# other, each WIDTH + 1 bytes (records.state_line: "status consumed_at latency", padded,
+# a newline): one argument per call, not three per key, is far less for redis-py to
+# encode. A batch's string gets its first line rewritten in place with that line (which
+# keeps its TTL); a hash gets the line's fields.
 _MARK_CONSUMED = """
 local done = 0
+local lines = ARGV[1]
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local at, status, latency = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
   local kind = redis.call('TYPE', key)['ok']
-  if kind == 'hash' then
-    redis.call('HSET', key, 'consumed_at', at, 'status', status)
-    if latency ~= '' then redis.call('HSET', key, 'latency_ms', latency) end
+  if kind == 'string' then
+    redis.call('SETRANGE', key, 0, string.sub(lines, (i - 1) * LINE + 1, i * LINE))
     done = done + 1
-  elseif kind == 'string' then
-    if latency == '' then latency = '-' end
-    local line = string.sub(status .. ' ' .. at .. ' ' .. latency, 1, WIDTH)
-    redis.call('SETRANGE', key, 0, line .. string.rep(' ', WIDTH - #line) .. '\\n')
+  elseif kind == 'hash' then
+    local line = string.sub(lines, (i - 1) * LINE + 1, i * LINE)
+    local status, at, latency = string.match(line, '^(%S+) (%S+) (%S+)')
+    redis.call('HSET', key, 'consumed_at', at, 'status', status)
+    if latency ~= '-' then redis.call('HSET', key, 'latency_ms', latency) end
     done = done + 1
   end
 end
 return done
-""".replace("WIDTH", str(STATE_WIDTH - 1))
+""".replace("LINE", str(STATE_WIDTH))
 
 
 def connect(settings: RedisSettings) -> redis.Redis:
@@ -163,11 +166,11 @@ class RedisStore:
             done = 0
             it = iter(updates)
             while chunk := list(islice(it, CHUNK)):
-                args: list[int | str] = []
-                for u in chunk:
-                    latency = "" if u.latency_ms is None else repr(u.latency_ms)
-                    args += (u.consumed_at_ms, u.status.value, latency)
-                done += int(self._mark_script(keys=[message_key(u.id) for u in chunk], args=args))
+                lines = b"".join(
+                    [state_line(u.status.value, u.consumed_at_ms, u.latency_ms) for u in chunk]
+                )
+                keys = [message_key(u.id) for u in chunk]
+                done += int(self._mark_script(keys=keys, args=[lines]))
             return done
         except redis.RedisError as exc:
             raise self._fail(exc) from None

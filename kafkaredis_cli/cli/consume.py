@@ -10,6 +10,7 @@ import typer
 
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import info
+from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, UsageError
 
@@ -79,20 +80,22 @@ def consume(
     }
     app = cli.app()
     try:
-        result = app.mediator.send(
-            ConsumeMessage(
-                topic=topic,
-                group=group_id,
-                start=begin,
-                partition=partition,
-                count=count,
-                exit_at_end=exit_at_end,
-                timeout_s=timeout,
-                update_cache=not no_cache,
-                sink=lambda record: render.consumed_line(record, fmt.value),
-                should_stop=lambda: bool(stop),
+        with fewer_collections():
+            result = app.mediator.send(
+                ConsumeMessage(
+                    topic=topic,
+                    group=group_id,
+                    start=begin,
+                    partition=partition,
+                    count=count,
+                    exit_at_end=exit_at_end,
+                    timeout_s=timeout,
+                    update_cache=not no_cache,
+                    sink=lambda record: render.consumed_line(record, fmt.value),
+                    flush=render.flush_consumed,
+                    should_stop=lambda: bool(stop),
+                )
             )
-        )
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)

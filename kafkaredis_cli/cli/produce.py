@@ -11,6 +11,7 @@ import typer
 
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
+from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import parse_pairs, state
 from kafkaredis_cli.errors import (
     CheckFailed,
@@ -125,7 +126,7 @@ def produce(
     timeout = timeout or BATCH_TIMEOUT_S
     app = cli.app("batch", delivery_timeout_s=timeout)
     try:
-        with _stop_flag() as should_stop, _progress_bar() as progress:
+        with _stop_flag() as should_stop, _progress_bar() as progress, fewer_collections():
             result = app.mediator.send(
                 ProduceBatch(
                     topic=topic,

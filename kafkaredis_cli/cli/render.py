@@ -105,8 +105,7 @@ def consumed_line(record: ConsumedRecord, fmt: str) -> None:
     if fmt == "json":
         print_json(consumed_to_json(record))
     elif fmt == "raw":
-        sys.stdout.buffer.write((record.value or b"") + b"\n")
-        sys.stdout.buffer.flush()
+        sys.stdout.buffer.write((record.value or b"") + b"\n")  # flushed a fetch at a time
     else:
         headers = ",".join(f"{k}={_text(v)}" for k, v in record.user_headers)
         ts = iso(record.timestamp_ms)
@@ -116,6 +115,12 @@ def consumed_line(record: ConsumedRecord, fmt: str) -> None:
             f"{_text(record.value)}",
             markup=False,
         )
+
+
+def flush_consumed() -> None:
+    """After each fetch's lines: raw lines are not flushed one by one."""
+    sys.stdout.flush()
+    sys.stdout.buffer.flush()
 
 
 def _ttl(ttl_s: int | None) -> str:

@@ -107,4 +107,5 @@ class ConsumeMessage(Command[ConsumeResult]):
     ranges: Mapping[int, tuple[int, int]] | None = None
     update_cache: bool = True
     sink: Callable[[ConsumedRecord], None] | None = None
+    flush: Callable[[], None] | None = None  # after each fetch's records went to the sink
     should_stop: Callable[[], bool] = field(default=lambda: False)

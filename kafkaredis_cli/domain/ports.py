@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, StampedMessage
+from kafkaredis_cli.domain.messages import (
+    ConsumedRecord,
+    DeliveryReport,
+    DeliveryTally,
+    StampedMessage,
+)
 from kafkaredis_cli.domain.positions import Start
 from kafkaredis_cli.domain.records import MessageRecord, Status
 
@@ -19,6 +24,10 @@ class MessageProducer(Protocol):
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
     ) -> None:
         """Queue one message; `on_delivery` runs from a later poll()/flush()."""
+
+    def produce_counted(self, message: StampedMessage, tally: DeliveryTally) -> None:
+        """Queue one message whose delivery report only counts (in `tally`, from a later
+        poll()/flush()): the cheap path of a batch that neither caches nor verifies."""
 
     def poll(self, timeout_s: float = 0.0) -> int: ...
 
@@ -50,8 +59,7 @@ class MessageConsumer(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ConsumedUpdate:
+class ConsumedUpdate(NamedTuple):  # one per consumed record: a NamedTuple is cheap
     id: str
     consumed_at_ms: int
     latency_ms: float | None

@@ -6,10 +6,9 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, Headers, OutgoingMessage
 from kafkaredis_cli.errors import UsageError
@@ -188,9 +187,12 @@ def _headers_text(headers: Headers) -> str:
     return text
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class MessageRecord:
-    """What Redis keeps of one message (a hash under `<prefix>:msg:<id>`)."""
+class MessageRecord(NamedTuple):
+    """What Redis keeps of one message (under `<prefix>:msg:<id>`).
+
+    A NamedTuple (immutable, typed) rather than a frozen dataclass: a batch makes one
+    per delivered message, and a NamedTuple is built several times faster.
+    """
 
     id: str
     topic: str
@@ -208,21 +210,22 @@ class MessageRecord:
     @classmethod
     def from_delivery(cls, report: DeliveryReport) -> MessageRecord:
         stamped = report.message
-        return cls(
-            id=stamped.id,
-            topic=stamped.topic,
-            partition=report.partition,
-            offset=report.offset,
-            key=stamped.message.key,
-            value=stamped.message.value,
-            headers=stamped.message.headers,
-            sent_at_ms=stamped.sent_at_ms,
-            delivered_at_ms=report.delivered_at_ms,
+        message = stamped.message
+        return cls(  # positional: the field order above
+            stamped.id,
+            stamped.topic,
+            report.partition,
+            report.offset,
+            message.key,
+            message.value,
+            message.headers,
+            stamped.sent_at_ms,
+            report.delivered_at_ms,
         )
 
     def consumed(self, at_ms: int, status: Status = Status.CONSUMED) -> MessageRecord:
-        return replace(
-            self, consumed_at_ms=at_ms, latency_ms=float(at_ms - self.sent_at_ms), status=status
+        return self._replace(
+            consumed_at_ms=at_ms, latency_ms=float(at_ms - self.sent_at_ms), status=status
         )
 
     def to_hash(self) -> dict[str, bytes | str | int | float]:

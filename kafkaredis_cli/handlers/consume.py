@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from kafkaredis_cli.domain.commands import ConsumeMessage, ConsumeResult
-from kafkaredis_cli.domain.messages import ConsumedRecord
+from kafkaredis_cli.domain.messages import ConsumedRecord, kafkaredis_headers
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageConsumer, MessageStore
 from kafkaredis_cli.domain.records import Status
 
@@ -16,21 +16,18 @@ DEFAULT_RANGE_TIMEOUT_S = 10.0
 
 
 def updates_for(records: Sequence[ConsumedRecord], status: Status) -> list[ConsumedUpdate]:
-    out = []
+    out: list[ConsumedUpdate] = []
+    append = out.append
     for record in records:
-        message_id = record.message_id
-        if message_id is None:
+        message_id, sent = kafkaredis_headers(record.headers)
+        if not message_id:
             continue
-        sent = record.sent_at_ms
-        latency = float(record.consumed_at_ms - sent) if sent is not None else None
-        out.append(
-            ConsumedUpdate(
-                id=message_id,
-                consumed_at_ms=record.consumed_at_ms,
-                latency_ms=latency,
-                status=status,
-            )
-        )
+        consumed_at = record.consumed_at_ms
+        try:
+            latency = float(consumed_at - int(sent)) if sent else None
+        except ValueError:
+            latency = None
+        append(ConsumedUpdate(message_id.decode("utf-8", "replace"), consumed_at, latency, status))
     return out
 
 
@@ -70,8 +67,11 @@ class ConsumeMessageHandler:
                     # Redis first, then show, then commit: a failure here commits nothing.
                     updated += self._store.mark_consumed(updates_for(records, Status.CONSUMED))
                 if command.sink is not None:
+                    sink = command.sink
                     for record in records:
-                        command.sink(record)
+                        sink(record)
+                    if command.flush is not None:
+                        command.flush()
                 consumed += len(records)
                 if command.group is not None:
                     consumer.commit(records)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from binascii import Error as BinasciiError
+from binascii import unhexlify
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from kafkaredis_cli.domain.commands import (
     BatchProgress,
@@ -14,7 +18,15 @@ from kafkaredis_cli.domain.commands import (
     ProduceMessage,
     ProduceResult,
 )
-from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, OutgoingMessage, stamp
+from kafkaredis_cli.domain.messages import (
+    ConsumedRecord,
+    DeliveryReport,
+    DeliveryTally,
+    OutgoingMessage,
+    StampedMessage,
+    kafkaredis_headers,
+    stamp,
+)
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
 from kafkaredis_cli.domain.records import MessageRecord, Status
 from kafkaredis_cli.errors import KafkaError, KafkaRedisError, RedisError, UsageError
@@ -147,12 +159,24 @@ class ProduceBatchHandler:
     def handle(self, command: ProduceBatch) -> BatchResult:
         partitions = self._producer.check_topic(command.topic)
         run = _BatchRun(command, self._store, command.ttl_seconds or self._ttl_s)
+        try:
+            return self._run(run, command, partitions)
+        finally:
+            run.close()
+
+    def _run(self, run: _BatchRun, command: ProduceBatch, partitions: int) -> BatchResult:
         started = time.perf_counter()
         input_error: str | None = None
         interrupted = False
         # The loop runs once a message: names it uses are looked up once, here.
-        topic, should_stop, on_delivery = command.topic, command.should_stop, run.on_delivery
-        produce = self._producer.produce
+        topic, should_stop = command.topic, command.should_stop
+        # A batch that keeps nothing of each message only counts its delivery reports.
+        produce: Callable[[StampedMessage, Any], None]
+        on_delivery: Any
+        if run.counting_only:
+            produce, on_delivery = self._producer.produce_counted, run.tally
+        else:
+            produce, on_delivery = self._producer.produce, run.on_delivery
         try:
             for message in _guarded(command.messages):
                 if should_stop():
@@ -216,19 +240,26 @@ class ProduceBatchHandler:
         verified = 0
         updates: list[ConsumedUpdate] = []
 
+        holds, cache_on, verified_status = run.positions.holds, run.cache_on, Status.VERIFIED
+
         def check(record: ConsumedRecord) -> None:
             nonlocal verified
-            message_id = record.message_id
-            if run.positions.holds(record.partition, record.offset, message_id):
-                assert message_id is not None
+            raw_id, sent = kafkaredis_headers(record.headers)
+            if holds(record.partition, record.offset, raw_id):
+                assert raw_id is not None
                 verified += 1
-                if run.cache_on:
+                if cache_on:
+                    consumed_at = record.consumed_at_ms
+                    try:
+                        sent_at = int(sent) if sent else 0
+                    except ValueError:
+                        sent_at = 0
                     updates.append(
                         ConsumedUpdate(
-                            id=message_id,
-                            consumed_at_ms=record.consumed_at_ms,
-                            latency_ms=float(record.consumed_at_ms - (record.sent_at_ms or 0)),
-                            status=Status.VERIFIED,
+                            raw_id.decode(),
+                            consumed_at,
+                            float(consumed_at - sent_at),
+                            verified_status,
                         )
                     )
                     if len(updates) >= CACHE_CHUNK:
@@ -274,11 +305,12 @@ def _guarded(messages: object) -> Iterator[OutgoingMessage]:
         yield message
 
 
-def _id_bytes(message_id: str | None) -> bytes:
-    """A UUID's 16 bytes; 16 zero bytes (which no id has) for anything else."""
+def _id_bytes(message_id: bytes | None) -> bytes:
+    """A UUID's 16 bytes from its text (a header's value); 16 zero bytes (which no id
+    has) for anything else."""
     try:
-        raw = bytes.fromhex(message_id.replace("-", "")) if message_id else b""
-    except ValueError:
+        raw = unhexlify(message_id.replace(b"-", b"")) if message_id else b""
+    except (BinasciiError, ValueError):
         raw = b""
     return raw if len(raw) == 16 else _NO_ID
 
@@ -298,7 +330,7 @@ class _Positions:
         return bool(self._parts)
 
     def add(self, partition: int, offset: int, message_id: str) -> None:
-        raw = _id_bytes(message_id)
+        raw = bytes.fromhex(message_id.replace("-", ""))  # one of our own ids: well formed
         part = self._parts.get(partition)
         if part is None:
             self._parts[partition] = ([offset], bytearray(raw))
@@ -318,8 +350,9 @@ class _Positions:
             p: (first[0], first[0] + len(ids) // 16 - 1) for p, (first, ids) in self._parts.items()
         }
 
-    def holds(self, partition: int, offset: int, message_id: str | None) -> bool:
-        """Did this batch's message `message_id` land at partition/offset?"""
+    def holds(self, partition: int, offset: int, message_id: bytes | None) -> bool:
+        """Did this batch's message `message_id` (a header's value) land at
+        partition/offset?"""
         part = self._parts.get(partition)
         if part is None:
             return False
@@ -339,35 +372,75 @@ class _BatchRun:
         self.cache_on = self.store is not None
         self.ttl_s = ttl_s
         self.verify = command.verify
-        self.read = self.delivered = self.failed = 0
+        self.read = 0
         self.cached = self.cache_failed = 0
-        self.errors: Counter[str] = Counter()
+        self.tally = DeliveryTally()  # delivered, failed and the errors by text
+        self.errors: Counter[str] = self.tally.errors
+        # Nothing kept per message: the producer only counts its delivery reports.
+        self.counting_only = not self.cache_on and not self.verify
         self.pending: list[MessageRecord] = []
+        self._writer: ThreadPoolExecutor | None = None
+        self._saving: tuple[Future[None], int] | None = None  # the chunk being written
         self.positions = _Positions()
 
+    @property
+    def delivered(self) -> int:
+        return self.tally.delivered
+
+    @property
+    def failed(self) -> int:
+        return self.tally.failed
+
+    @failed.setter
+    def failed(self, count: int) -> None:
+        self.tally.failed = count
+
     def on_delivery(self, report: DeliveryReport) -> None:
-        if not report.ok:
-            self.failed += 1
-            self.errors[report.error or "delivery failed"] += 1
+        if report.error is not None:
+            self.tally.add(report)
             return
-        self.delivered += 1
+        self.tally.delivered += 1
         if self.cache_on:
             self.pending.append(MessageRecord.from_delivery(report))
         if self.verify:
             self.positions.add(report.partition, report.offset, report.message.id)
 
     def maybe_cache(self, *, force: bool) -> None:
-        if self.store is None or not self.pending:
+        """Write a full chunk (any rest with `force`) while the batch goes on: one chunk at
+        a time is written by a thread of its own, so the wait for Redis overlaps the
+        produce loop; `force` also waits for it."""
+        store = self.store
+        if store is None:
             return
-        if not force and len(self.pending) < CACHE_CHUNK:
+        if self.pending and (force or len(self.pending) >= CACHE_CHUNK):
+            chunk, self.pending = self.pending, []
+            self._collect()  # at most one chunk in flight (bounded memory, kept in order)
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="kafkaredis-cache")
+            self._saving = (self._writer.submit(store.save, chunk, self.ttl_s), len(chunk))
+        if force:
+            self._collect()
+
+    def _collect(self) -> None:
+        if self._saving is None:
             return
-        chunk, self.pending = self.pending, []
+        future, count = self._saving
+        self._saving = None
         try:
-            self.store.save(chunk, self.ttl_s)
-            self.cached += len(chunk)
+            future.result()
+            self.cached += count
         except RedisError as exc:
-            self.cache_failed += len(chunk)
+            self.cache_failed += count
             self.errors[f"cache: {exc}"] += 1
+
+    def close(self) -> None:
+        """Wait for a write still in flight (its outcome counted), then end the writer."""
+        try:
+            self._collect()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
     def mark(self, updates: list[ConsumedUpdate]) -> None:
         if self.store is None or not updates:

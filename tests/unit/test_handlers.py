@@ -288,6 +288,36 @@ def test_batch_no_cache_and_no_verify() -> None:
     assert not any(e.startswith("readback") for e in app.events)
 
 
+def test_batch_no_cache_and_no_verify_only_counts_delivery_reports() -> None:
+    app = fake_app()
+    result = app.mediator.send(
+        ProduceBatch(topic="t", messages=lines(25), cache=False, verify=False)
+    )
+    assert app.producer.counted == 25  # the counting path: no report kept per message
+    assert (result.read, result.delivered, result.failed) == (25, 25, 0)
+    # Every message is still stamped with its id and send time.
+    wire = [dict(r.headers) for r in app.broker.log("t")]
+    assert all(ID_HEADER in h and SENT_AT_HEADER in h for h in wire)
+    assert len({h[ID_HEADER] for h in wire}) == 25
+
+
+def test_batch_counting_path_counts_failed_deliveries_with_their_error() -> None:
+    broker = FakeBroker()
+    app = fake_app(broker=broker, producer=FakeProducer(broker, fail_with="Broker: down"))
+    result = app.mediator.send(
+        ProduceBatch(topic="t", messages=lines(7), cache=False, verify=False)
+    )
+    assert app.producer.counted == 7
+    assert (result.read, result.delivered, result.failed) == (7, 0, 7)
+    assert result.errors == ("Broker: down (x7)",)
+
+
+def test_batch_that_caches_keeps_a_report_per_message() -> None:
+    app = fake_app()
+    result = app.mediator.send(ProduceBatch(topic="t", messages=lines(5), verify=False))
+    assert app.producer.counted == 0 and result.cached == 5
+
+
 # -- ConsumeMessageHandler ------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from kafkaredis_cli.domain.messages import (
     DeliveryReport,
     OutgoingMessage,
     new_message_id,
+    now_ms,
     stamp,
 )
 from kafkaredis_cli.domain.positions import Start, StartKind
@@ -47,6 +48,7 @@ def consumed(**overrides: object) -> ConsumedRecord:
         "value": b"v",
         "headers": (),
         "timestamp_ms": 1_700_000_000_123,
+        "consumed_at_ms": now_ms(),
     }
     fields.update(overrides)
     return ConsumedRecord(**fields)  # type: ignore[arg-type]
@@ -366,3 +368,19 @@ def test_blob_state_line_is_rewritten_in_place() -> None:
 def test_not_a_blob_is_a_value_error(raw: bytes) -> None:
     with pytest.raises(ValueError, match="not a kafkaredis record"):
         MessageRecord.from_blob(raw)
+
+
+def test_kafkaredis_headers_finds_the_first_of_each_in_one_pass() -> None:
+    from kafkaredis_cli.domain.messages import kafkaredis_headers
+
+    headers = (
+        ("a", b"1"),
+        (SENT_AT_HEADER, b"123"),
+        (ID_HEADER, b"first"),
+        (ID_HEADER, b"second"),
+        (SENT_AT_HEADER, b"456"),
+    )
+    assert kafkaredis_headers(headers) == (b"first", b"123")
+    assert kafkaredis_headers((("a", b"1"),)) == (None, None)
+    record = consumed(headers=headers)
+    assert kafkaredis_headers(record.headers)[0] == (record.message_id or "").encode()

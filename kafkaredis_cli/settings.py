@@ -28,8 +28,7 @@ def topic_problem(name: str) -> str | None:
     if name in (".", "..") or not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", name):
         shown = name if len(name) <= 60 else name[:40] + f"... ({len(name)} characters)"
         return (
-            f"{shown!r} is not a valid Kafka topic name "
-            "(1 to 249 letters, digits, '.', '_' or '-')"
+            f"{shown!r} is not a valid Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')"
         )
     return None
 
@@ -215,7 +214,7 @@ def load_settings(
         if env_file is not None:
             if not env_file.is_file():
                 raise ConfigError(f"env file {env_file} does not exist")
-            return Settings(_env_file=env_file, **(overrides or {}))  # type: ignore[call-arg]
+            return Settings(_env_file=env_file, **(overrides or {}))
         return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None

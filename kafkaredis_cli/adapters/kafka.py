@@ -199,7 +199,7 @@ class KafkaProducerAdapter(KafkaClientBase):
         sent_at = message.sent_at_ms
         if sent_at != self._sent_at[0]:  # a batch's messages share their millisecond's text
             self._sent_at = (sent_at, str(sent_at).encode())
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             *outgoing.headers,
             (ID_HEADER, message.id.encode()),
             (SENT_AT_HEADER, self._sent_at[1]),
@@ -440,13 +440,16 @@ class KafkaConsumerAdapter(KafkaClientBase):
             error = msg.error()
             if error is not None:
                 if error.code() == _EOF:
-                    self._at_eof.add((msg.topic(), msg.partition()))
+                    self._at_eof.add((msg.topic() or "", msg.partition() or 0))
                     continue
                 name = kafka_error_name(error)
                 if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
                     raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
                 raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)
-            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            # a message without an error always has its topic, partition and offset
+            topic: str = msg.topic()  # type: ignore[assignment]
+            partition: int = msg.partition()  # type: ignore[assignment]
+            offset: int = msg.offset()  # type: ignore[assignment]
             key = (topic, partition)
             if at_eof:
                 at_eof.discard(key)
@@ -460,7 +463,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
                     offset,
                     msg.key(),
                     msg.value(),
-                    tuple(headers) if headers else (),
+                    tuple(headers) if headers else (),  # type: ignore[arg-type]
                     ts if ts_type != no_timestamp else None,
                     consumed_at,
                 )

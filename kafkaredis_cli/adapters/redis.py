@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from itertools import islice
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -216,7 +216,7 @@ class RedisStore:
             return None
         ttl_s = None if ttl is None or ttl < 0 else int(ttl)
         if kind == "hash":
-            data = client.hgetall(key)
+            data = cast("dict[bytes, bytes]", client.hgetall(key))  # bytes: no decoding
             if self._keys.kind_of(key) == "msg":
                 record = MessageRecord.from_hash(data)
                 return CacheEntry(key=key, type=kind, ttl_s=ttl_s, record=record)
@@ -225,7 +225,7 @@ class RedisStore:
             }
             return CacheEntry(key=key, type=kind, ttl_s=ttl_s, value=value)
         if kind == "string":
-            raw = client.get(key) or b""
+            raw = cast("bytes | None", client.get(key)) or b""
             if self._keys.kind_of(key) == "msg" and raw.startswith(BLOB_PREFIXES):
                 with suppress(ValueError):  # else: somebody else's string, shown as is
                     record = MessageRecord.from_blob(raw)

@@ -127,12 +127,12 @@ def produce(
     app = cli.app("batch", delivery_timeout_s=timeout)
     try:
         with _stop_flag() as should_stop, _progress_bar() as progress, fewer_collections():
-            result = app.mediator.send(
+            batch = app.mediator.send(
                 ProduceBatch(
                     topic=topic,
                     messages=read_messages(
                         stream,
-                        input_format=input_format.value,  # type: ignore[arg-type]
+                        input_format=input_format.value,
                         key=key.encode() if key is not None else None,
                         key_delimiter=key_delimiter.encode() if key_delimiter else None,
                         headers=headers,
@@ -151,19 +151,19 @@ def produce(
         app.close()
         if stream is not None and file != "-":
             stream.close()
-    render.batch_result(result, as_json)
-    if result.input_error:
-        raise UsageError(f"input stopped at {result.input_error}; nothing after it was sent")
-    if result.interrupted:
+    render.batch_result(batch, as_json)
+    if batch.input_error:
+        raise UsageError(f"input stopped at {batch.input_error}; nothing after it was sent")
+    if batch.interrupted:
         raise Interrupted(
             "interrupted: input not finished; every message read was flushed or counted"
         )
-    if result.failed:
-        raise KafkaError(f"{result.failed} of {result.read} messages not delivered")
-    if result.cache_failed:
-        raise RedisError(f"{result.cache_failed} delivered messages could not be cached")
-    if result.verify_asked and result.verified < result.delivered:
-        raise CheckFailed(f"{result.delivered - result.verified} delivered messages not read back")
+    if batch.failed:
+        raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
+    if batch.cache_failed:
+        raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
+    if batch.verify_asked and batch.verified < batch.delivered:
+        raise CheckFailed(f"{batch.delivered - batch.verified} delivered messages not read back")
 
 
 @contextmanager

@@ -6,11 +6,11 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import confluent_kafka as ck
 
+from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import (
     describe_kafka_error,
     from_kafka_exception,
@@ -40,7 +40,7 @@ def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
     return full
 
 
-class KafkaClientBase:
+class KafkaClientBase(ClosesOnExit):
     creates_topics = False  # does this client's metadata request auto-create topics?
 
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
@@ -255,17 +255,6 @@ class KafkaProducerAdapter(KafkaClientBase):
             if remaining:
                 log.warning("%d message(s) still undelivered at close", remaining)
             self._producer = None
-
-    def __enter__(self) -> KafkaProducerAdapter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class KafkaConsumerAdapter(KafkaClientBase):
@@ -497,17 +486,6 @@ class KafkaConsumerAdapter(KafkaClientBase):
             except (ck.KafkaException, RuntimeError) as exc:
                 log.debug("closing consumer: %s", exc)
             self._consumer = None
-
-    def __enter__(self) -> KafkaConsumerAdapter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

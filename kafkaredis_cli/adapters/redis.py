@@ -7,13 +7,13 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from itertools import islice
-from types import TracebackType
 from typing import Any, cast
 
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import from_redis_exception
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
 from kafkaredis_cli.domain.records import (
@@ -102,7 +102,7 @@ def _blob_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any
     return heads
 
 
-class RedisStore:
+class RedisStore(ClosesOnExit):
     """MessageStore on redis-py; every key comes from KeySpace."""
 
     def __init__(self, settings: RedisSettings, keys: KeySpace) -> None:
@@ -384,14 +384,3 @@ class RedisStore:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-    def __enter__(self) -> RedisStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

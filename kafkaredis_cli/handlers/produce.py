@@ -37,7 +37,9 @@ POLL_EVERY = 1000  # messages between poll(0) calls in a batch
 PROGRESS_EVERY = 5000
 
 
-class ProduceMessageHandler:
+class _ProduceHandler:
+    """What both produce handlers are built from."""
+
     def __init__(
         self,
         producer: MessageProducer,
@@ -50,6 +52,8 @@ class ProduceMessageHandler:
         self._mediator = mediator
         self._ttl_s = default_ttl_s
 
+
+class ProduceMessageHandler(_ProduceHandler):
     def handle(self, command: ProduceMessage) -> ProduceResult:
         _check_partition(command.topic, command.message, self._producer.check_topic(command.topic))
         stamped = stamp(command.topic, command.message)
@@ -141,20 +145,8 @@ class ProduceMessageHandler:
         return False, f"{where} not read back within {timeout_s:.1f}s", None
 
 
-class ProduceBatchHandler:
+class ProduceBatchHandler(_ProduceHandler):
     """Asynchronous produce of a stream; Redis writes pipelined in chunks; one flush."""
-
-    def __init__(
-        self,
-        producer: MessageProducer,
-        store: MessageStore | None,
-        mediator: Mediator,
-        default_ttl_s: int,
-    ) -> None:
-        self._producer = producer
-        self._store = store
-        self._mediator = mediator
-        self._ttl_s = default_ttl_s
 
     def handle(self, command: ProduceBatch) -> BatchResult:
         partitions = self._producer.check_topic(command.topic)

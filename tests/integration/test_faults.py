@@ -354,18 +354,23 @@ def test_consume_killed_midway_and_restarted_skips_nothing(
 
 
 # -- fault 5: SIGTERM during a batch --------------------------------------------------------------
+def batch_produce_from_stdin(
+    stack: OwnStack, env: dict[str, str], topic: str
+) -> subprocess.Popen[bytes]:
+    """A real `produce --file - --json` process on a fresh topic, fed through its stdin."""
+    create_topic(stack.bootstrap, topic)
+    return kafkaredis_process(
+        ["produce", "--file", "-", "--json"],
+        stack_env(env, stack.bootstrap, stack.redis_url),
+        stdin=subprocess.PIPE,
+    )
+
+
 def test_sigterm_while_waiting_for_input_flushes_and_reports(
     calm_stack: OwnStack, env: dict[str, str], topic: str, prefix: str, reaper: Any
 ) -> None:
     stack = calm_stack
-    create_topic(stack.bootstrap, topic)
-    proc = reaper(
-        kafkaredis_process(
-            ["produce", "--file", "-", "--json"],
-            stack_env(env, stack.bootstrap, stack.redis_url),
-            stdin=subprocess.PIPE,
-        )
-    )
+    proc = reaper(batch_produce_from_stdin(stack, env, topic))
     feed(proc, [f"m-{i}" for i in range(500)])
     wait_for(lambda: topic_count(stack.bootstrap, topic) == 500, 30, what="500 messages in")
     proc.send_signal(signal.SIGTERM)  # stdin stays open: the process waits for more input
@@ -388,14 +393,7 @@ def test_sigterm_mid_stream_flushes_every_message_read(
     calm_stack: OwnStack, env: dict[str, str], topic: str, prefix: str, reaper: Any
 ) -> None:
     stack = calm_stack
-    create_topic(stack.bootstrap, topic)
-    proc = reaper(
-        kafkaredis_process(
-            ["produce", "--file", "-", "--json"],
-            stack_env(env, stack.bootstrap, stack.redis_url),
-            stdin=subprocess.PIPE,
-        )
-    )
+    proc = reaper(batch_produce_from_stdin(stack, env, topic))
     writing = threading.Event()
     writing.set()
 

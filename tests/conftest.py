@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,36 +239,51 @@ class OwnStack:
         assert result.returncode == 0, f"stack down failed:\n{result.stdout}\n{result.stderr}"
 
 
+@contextmanager
+def running_stack(
+    directory: Path,
+    *,
+    only: str | None = None,
+    kafka_config: list[str] | None = None,
+    redis_args: list[str] | None = None,
+) -> Iterator[OwnStack]:
+    """A stack of its own on free ports, up for the `with` block, then stopped and wiped."""
+    stack = OwnStack(
+        dir=directory,
+        kafka_port=free_port(pair=True),
+        redis_port=free_port(),
+        kafka_config=list(kafka_config or []),
+        redis_args=list(redis_args or []),
+    )
+    try:
+        stack.up(only)
+        yield stack
+    finally:
+        stack.down(wipe=True)
+
+
 @pytest.fixture
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OwnStack]]:
     """Factory: own_stack(kafka=True, redis=True, kafka_config=[...], redis_args=[...])."""
-    made: list[OwnStack] = []
+    with ExitStack() as stacks:
 
-    def make(
-        kafka: bool = True,
-        redis: bool = True,
-        kafka_config: list[str] | None = None,
-        redis_args: list[str] | None = None,
-    ) -> OwnStack:
-        stack = OwnStack(
-            dir=tmp_path_factory.mktemp("stack"),
-            kafka_port=free_port(pair=True),
-            redis_port=free_port(),
-            kafka_config=list(kafka_config or []),
-            redis_args=list(redis_args or []),
-        )
-        made.append(stack)
-        if kafka and redis:
-            stack.up()
-        elif kafka:
-            stack.up("kafka")
-        elif redis:
-            stack.up("redis")
-        return stack
+        def make(
+            kafka: bool = True,
+            redis: bool = True,
+            kafka_config: list[str] | None = None,
+            redis_args: list[str] | None = None,
+        ) -> OwnStack:
+            only = None if kafka and redis else ("kafka" if kafka else "redis")
+            return stacks.enter_context(
+                running_stack(
+                    tmp_path_factory.mktemp("stack"),
+                    only=only,
+                    kafka_config=kafka_config,
+                    redis_args=redis_args,
+                )
+            )
 
-    yield make
-    for stack in made:
-        stack.down(wipe=True)
+        yield make
 
 
 def kafkaredis_process(

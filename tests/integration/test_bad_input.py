@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from kafkaredis_cli.errors import ExitStatus
-from tests.conftest import CliResult, OwnStack, free_port
+from tests.conftest import CliResult, OwnStack, free_port, running_stack
 from tests.topics import create_topic, read_topic
 
 pytestmark = pytest.mark.integration
@@ -61,18 +61,12 @@ def topic_values(bootstrap: str, topic: str, timeout: float = 20.0) -> list[byte
 
 @pytest.fixture(scope="module")
 def strict_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
-    stack = OwnStack(
-        dir=tmp_path_factory.mktemp("strict-stack"),
-        kafka_port=free_port(pair=True),
-        redis_port=free_port(),
+    with running_stack(
+        tmp_path_factory.mktemp("strict-stack"),
         kafka_config=["auto.create.topics.enable=false", f"message.max.bytes={BROKER_MAX_BYTES}"],
         redis_args=[f"--requirepass {REDIS_PASSWORD}"],
-    )
-    stack.up()
-    try:
+    ) as stack:
         yield stack
-    finally:
-        stack.down(wipe=True)
 
 
 def strict_redis_url(stack: OwnStack, password: str | None = REDIS_PASSWORD) -> str:

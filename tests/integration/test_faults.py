@@ -30,7 +30,7 @@ from kafkaredis_cli.errors import ExitStatus
 from kafkaredis_cli.handlers.consume import FETCH_MAX
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.settings import RedisSettings
-from tests.conftest import OwnStack, free_port, kafkaredis_process, wait_for
+from tests.conftest import OwnStack, kafkaredis_process, running_stack, wait_for
 from tests.topics import create_topic, read_topic, topic_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -191,16 +191,8 @@ def reaper() -> Iterator[Callable[[subprocess.Popen[bytes]], subprocess.Popen[by
 @pytest.fixture(scope="module")
 def calm_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
     """A broker and redis-server shared by the cases that leave them healthy."""
-    stack = OwnStack(
-        dir=tmp_path_factory.mktemp("calm-stack"),
-        kafka_port=free_port(pair=True),
-        redis_port=free_port(),
-    )
-    stack.up()
-    try:
+    with running_stack(tmp_path_factory.mktemp("calm-stack")) as stack:
         yield stack
-    finally:
-        stack.down(wipe=True)
 
 
 # -- fault 2: the broker goes down during a batch ----------------------------------------------

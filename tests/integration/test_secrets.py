@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from kafkaredis_cli.errors import ExitStatus
-from tests.conftest import CliResult, OwnStack, free_port
+from tests.conftest import CliResult, OwnStack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -39,17 +39,12 @@ def assert_no_secret(result: CliResult) -> None:
 @pytest.fixture(scope="module")
 def locked_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
     """A redis-server of this module's own that wants REDIS_PASSWORD."""
-    stack = OwnStack(
-        dir=tmp_path_factory.mktemp("locked-redis"),
-        kafka_port=free_port(pair=True),
-        redis_port=free_port(),
+    with running_stack(
+        tmp_path_factory.mktemp("locked-redis"),
+        only="redis",
         redis_args=[f"--requirepass {REDIS_PASSWORD}"],
-    )
-    stack.up("redis")
-    try:
+    ) as stack:
         yield stack
-    finally:
-        stack.down(wipe=True)
 
 
 def redis_url(stack: OwnStack, password: str = REDIS_PASSWORD) -> str:

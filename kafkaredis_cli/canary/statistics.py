@@ -12,7 +12,6 @@ import math
 import random
 import re
 from collections import Counter, deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,28 +218,25 @@ class RunStatistics:
         self.overruns += int(overran)
 
     # -- totals -----------------------------------------------------------------------------
-    def _total(self, values: Iterable[int]) -> int:
-        return sum(values)
-
     @property
     def sent(self) -> int:
-        return self._total(t.sent for t in self.topics.values())
+        return sum(t.sent for t in self.topics.values())
 
     @property
     def delivered(self) -> int:
-        return self._total(t.delivered for t in self.topics.values())
+        return sum(t.delivered for t in self.topics.values())
 
     @property
     def verified(self) -> int:
-        return self._total(t.verified for t in self.topics.values())
+        return sum(t.verified for t in self.topics.values())
 
     @property
     def lost(self) -> int:
-        return self._total(t.lost for t in self.topics.values())
+        return sum(t.lost for t in self.topics.values())
 
     @property
     def duplicated(self) -> int:
-        return self._total(t.duplicated for t in self.topics.values())
+        return sum(t.duplicated for t in self.topics.values())
 
     def to_json(self) -> dict[str, Any]:
         return {

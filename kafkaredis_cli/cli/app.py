@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from kafkaredis_cli import __version__
-from kafkaredis_cli.cli import cache, check, config, consume, produce, timer
+from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, timer
 from kafkaredis_cli.cli.console import error
 from kafkaredis_cli.cli.state import CliState
 from kafkaredis_cli.errors import ExitStatus, KafkaRedisError
@@ -111,6 +111,7 @@ app.command("consume")(consume.consume)
 app.command("timer")(timer.timer)
 app.add_typer(cache.cache_app, name="cache")
 app.command("inspect-cache")(cache.inspect_cache)
+app.add_typer(groups.groups_app, name="groups")
 app.command("check")(check.check)
 app.command("config")(config.config)
 

@@ -62,8 +62,19 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """kafkaredis and the client libraries it runs on (as kcat -V names librdkafka)."""
     if value:
-        sys.stdout.write(f"kafkaredis {__version__}\n")
+        import confluent_kafka
+        import redis
+
+        librdkafka = confluent_kafka.libversion()[0]
+        client = confluent_kafka.version()
+        sys.stdout.write(
+            f"kafkaredis {__version__}\n"
+            f"confluent-kafka {client} (librdkafka {librdkafka})\n"
+            f"redis-py {redis.__version__}\n"
+            f"Python {sys.version.split()[0]}\n"
+        )
         raise typer.Exit()
 
 

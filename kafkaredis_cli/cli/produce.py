@@ -18,6 +18,7 @@ from kafkaredis_cli.errors import (
     Interrupted,
     KafkaError,
     RedisError,
+    UnknownOutcome,
     UsageError,
 )
 
@@ -160,6 +161,11 @@ def produce(
         )
     if batch.failed:
         raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
+    if batch.unknown:
+        raise UnknownOutcome(
+            f"{batch.unknown} of {batch.read} messages with an unknown outcome "
+            "(delivery timed out: each may or may not be on the broker)"
+        )
     if batch.cache_failed:
         raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
     if batch.verify_asked and batch.verified < batch.delivered:
@@ -203,7 +209,9 @@ def _progress_bar() -> Iterator[Callable[[BatchProgress], None] | None]:
 
         def update(p: BatchProgress) -> None:
             bar.update(
-                task, description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                task,
+                description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                f"  unknown outcome {p.unknown:,}",
             )
 
         yield update

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kafkaredis_cli import __version__
-from kafkaredis_cli.cli import cache, check, config, consume, produce, timer
+from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, replay, timer
 from kafkaredis_cli.cli.console import error
 from kafkaredis_cli.cli.root_options import (
     ROOT_PANEL,
@@ -170,8 +170,10 @@ def root(
 app.command("produce")(produce.produce)
 app.command("consume")(consume.consume)
 app.command("timer")(timer.timer)
+cache.cache_app.command("replay")(replay.replay)
 app.add_typer(cache.cache_app, name="cache")
 app.command("inspect-cache")(cache.inspect_cache)
+app.add_typer(groups.groups_app, name="groups")
 app.command("check")(check.check)
 app.command("config")(config.config)
 

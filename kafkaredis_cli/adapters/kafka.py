@@ -538,5 +538,13 @@ class KafkaMetadata(KafkaClientBase):
             topics={t: present.get(t, -1) for t in topics},
         )
 
+    def topic_names(self) -> list[str]:
+        """Every topic the cluster lists (internal ones too), sorted."""
+        try:
+            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
+        except ck.KafkaException as exc:
+            raise self._unreachable(exc) from None
+        return sorted(meta.topics)
+
     def close(self) -> None:
         self._admin = None

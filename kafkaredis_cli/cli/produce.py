@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import parse_pairs, state
@@ -42,11 +43,18 @@ def produce(
     ctx: typer.Context,
     message: Annotated[str | None, typer.Argument(help="The message value.")] = None,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Topic (default: the first configured).")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     key: Annotated[str | None, typer.Option("--key", "-k", help="Message key.")] = None,
     header: Annotated[
-        list[str] | None, typer.Option("--header", "-H", help="Header key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="KEY=VALUE", help="Header (repeatable)."),
     ] = None,
     partition: Annotated[
         int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")

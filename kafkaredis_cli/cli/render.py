@@ -19,11 +19,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None:
+def produce_result(
+    result: ProduceResult, keys: KeySpace, as_json: bool, replay_of: str | None = None
+) -> None:
     cache_key = keys.message(result.id) if result.cached else None
     if as_json:
         print_json(
             {
+                **({"replay_of": replay_of} if replay_of else {}),
                 "id": result.id,
                 "topic": result.topic,
                 "partition": result.partition,
@@ -45,6 +48,7 @@ def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None
     lines = [
         f"delivered  {result.topic} partition {result.partition} offset {result.offset}",
         f"id         {result.id}",
+        *([f"replay of  {replay_of}"] if replay_of else []),
         f"sent       {iso(result.sent_at_ms)}  (delivery {_ms(result.delivery_ms)})",
     ]
     if result.cached:

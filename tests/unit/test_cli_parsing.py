@@ -80,8 +80,18 @@ def one_error_line(result: Result, status: ExitStatus, *fragments: str) -> str:
 
 
 def test_version_and_help(run: Run) -> None:
+    import confluent_kafka
+    import redis
+
+    from kafkaredis_cli import __version__
+
     version = run("--version")
-    assert version.exit_code == 0 and version.stdout.startswith("kafkaredis 0.")
+    assert version.exit_code == 0
+    lines = version.stdout.splitlines()
+    assert lines[0] == f"kafkaredis {__version__}"
+    librdkafka = confluent_kafka.libversion()[0]
+    assert lines[1] == f"confluent-kafka {confluent_kafka.version()} (librdkafka {librdkafka})"
+    assert lines[2] == f"redis-py {redis.__version__}"
     top = run("--help")
     assert top.exit_code == 0
     for command in ("produce", "consume", "timer", "cache", "inspect-cache", "check", "config"):

@@ -12,6 +12,7 @@ from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import TimingBehaviour
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
+from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
 from kafkaredis_cli.handlers.groups import (
     GroupsLagHandler,
@@ -19,6 +20,7 @@ from kafkaredis_cli.handlers.groups import (
     ResetGroupOffsetsHandler,
 )
 from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.replay import ReplayMessageHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
 from kafkaredis_cli.settings import Settings
@@ -99,4 +101,5 @@ def build_app(
     mediator.register(ListGroups, ListGroupsHandler(groups))
     mediator.register(GroupsLag, GroupsLagHandler(groups))
     mediator.register(ResetGroupOffsets, ResetGroupOffsetsHandler(groups))
+    mediator.register(ReplayMessage, ReplayMessageHandler(store, mediator))
     return app

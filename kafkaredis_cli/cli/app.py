@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kafkaredis_cli import __version__
-from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, timer
+from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, replay, timer
 from kafkaredis_cli.cli.console import error
 from kafkaredis_cli.cli.root_options import (
     ROOT_PANEL,
@@ -61,7 +61,7 @@ app = typer.Typer(
     help="Send to Kafka and keep a copy in Redis; read back, check the path, run a canary.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -170,6 +170,7 @@ def root(
 app.command("produce")(produce.produce)
 app.command("consume")(consume.consume)
 app.command("timer")(timer.timer)
+cache.cache_app.command("replay")(replay.replay)
 app.add_typer(cache.cache_app, name="cache")
 app.command("inspect-cache")(cache.inspect_cache)
 app.add_typer(groups.groups_app, name="groups")

@@ -19,11 +19,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None:
+def produce_result(
+    result: ProduceResult, keys: KeySpace, as_json: bool, replay_of: str | None = None
+) -> None:
     cache_key = keys.message(result.id) if result.cached else None
     if as_json:
         print_json(
             {
+                **({"replay_of": replay_of} if replay_of else {}),
                 "id": result.id,
                 "topic": result.topic,
                 "partition": result.partition,
@@ -45,6 +48,7 @@ def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None
     lines = [
         f"delivered  {result.topic} partition {result.partition} offset {result.offset}",
         f"id         {result.id}",
+        *([f"replay of  {replay_of}"] if replay_of else []),
         f"sent       {iso(result.sent_at_ms)}  (delivery {_ms(result.delivery_ms)})",
     ]
     if result.cached:
@@ -68,6 +72,7 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         "sent": result.read,
         "delivered": result.delivered,
         "failed": result.failed,
+        "unknown_outcome": result.unknown,
         "cached": result.cached,
         "cache_failed": result.cache_failed,
         "verified": result.verified if result.verify_asked and not result.interrupted else None,
@@ -86,7 +91,8 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         verified = f"{result.verified:,}" if result.verify_asked else "not asked"
     out.print(
         f"sent {result.read:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
-        f"cached {result.cached:,}  cache failed {result.cache_failed:,}  verified {verified}  "
+        f"unknown outcome {result.unknown:,}  cached {result.cached:,}  "
+        f"cache failed {result.cache_failed:,}  verified {verified}  "
         f"({result.rate:,.0f} msg/s in {result.elapsed_s:.2f}s)",
         markup=False,
     )

@@ -15,6 +15,7 @@ from kafkaredis_cli.adapters.errors import (
     describe_kafka_error,
     from_kafka_exception,
     kafka_error_name,
+    possibly_persisted,
 )
 from kafkaredis_cli.domain.messages import (
     ID_HEADER,
@@ -167,13 +168,15 @@ class KafkaProducerAdapter(KafkaClientBase):
             if err is None:
                 on_delivery(DeliveryReport(message, now_ms(), msg.partition(), msg.offset()))
             else:
+                name = kafka_error_name(err)
                 on_delivery(
                     DeliveryReport(
                         message=message,
                         delivered_at_ms=now_ms(),
                         partition=msg.partition() if msg is not None else -1,
                         error=describe_kafka_error(err),
-                        error_code=kafka_error_name(err),
+                        error_code=name,
+                        possibly_persisted=possibly_persisted(name),
                     )
                 )
 
@@ -187,8 +190,8 @@ class KafkaProducerAdapter(KafkaClientBase):
                 if err is None:
                     tally.delivered += 1
                 else:
-                    tally.failed += 1
-                    tally.errors[describe_kafka_error(err)] += 1
+                    unknown = possibly_persisted(kafka_error_name(err))
+                    tally.count_error(describe_kafka_error(err), unknown)
 
             counted = self._counted = (tally, count)
         self._produce(message, counted[1])
@@ -534,6 +537,14 @@ class KafkaMetadata(KafkaClientBase):
             brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in meta.brokers.values()),
             topics={t: present.get(t, -1) for t in topics},
         )
+
+    def topic_names(self) -> list[str]:
+        """Every topic the cluster lists (internal ones too), sorted."""
+        try:
+            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
+        except ck.KafkaException as exc:
+            raise self._unreachable(exc) from None
+        return sorted(meta.topics)
 
     def close(self) -> None:
         self._admin = None

@@ -61,7 +61,7 @@ app = typer.Typer(
     help="Send to Kafka and keep a copy in Redis; read back, check the path, run a canary.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

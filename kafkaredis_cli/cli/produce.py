@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
 from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
@@ -20,6 +21,7 @@ from kafkaredis_cli.errors import (
     Interrupted,
     KafkaError,
     RedisError,
+    UnknownOutcome,
     UsageError,
 )
 
@@ -43,11 +45,18 @@ def produce(
     ctx: typer.Context,
     message: Annotated[str | None, typer.Argument(help="The message value.")] = None,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Topic (default: the first configured).")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     key: Annotated[str | None, typer.Option("--key", "-k", help="Message key.")] = None,
     header: Annotated[
-        list[str] | None, typer.Option("--header", "-H", help="Header key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="KEY=VALUE", help="Header (repeatable)."),
     ] = None,
     partition: Annotated[
         int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")
@@ -167,6 +176,11 @@ def produce(
         )
     if batch.failed:
         raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
+    if batch.unknown:
+        raise UnknownOutcome(
+            f"{batch.unknown} of {batch.read} messages with an unknown outcome "
+            "(delivery timed out: each may or may not be on the broker)"
+        )
     if batch.cache_failed:
         raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
     if batch.verify_asked and batch.verified < batch.delivered:
@@ -210,7 +224,9 @@ def _progress_bar() -> Iterator[Callable[[BatchProgress], None] | None]:
 
         def update(p: BatchProgress) -> None:
             bar.update(
-                task, description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                task,
+                description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                f"  unknown outcome {p.unknown:,}",
             )
 
         yield update

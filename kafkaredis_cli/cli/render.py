@@ -74,6 +74,7 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         "sent": result.read,
         "delivered": result.delivered,
         "failed": result.failed,
+        "unknown_outcome": result.unknown,
         "cached": result.cached,
         "cache_failed": result.cache_failed,
         "verified": result.verified if result.verify_asked and not result.interrupted else None,
@@ -92,7 +93,8 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         verified = f"{result.verified:,}" if result.verify_asked else "not asked"
     out.print(
         f"sent {result.read:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
-        f"cached {result.cached:,}  cache failed {result.cache_failed:,}  verified {verified}  "
+        f"unknown outcome {result.unknown:,}  cached {result.cached:,}  "
+        f"cache failed {result.cache_failed:,}  verified {verified}  "
         f"({result.rate:,.0f} msg/s in {result.elapsed_s:.2f}s)",
         markup=False,
     )

@@ -52,7 +52,30 @@ def _remember_callback(ctx: typer.Context, param: Any, value: Any) -> Any:
     return value
 
 
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+def _hide_flag_type(param: Any) -> Any:
+    if getattr(param, "is_flag", False):
+        param.display_type_rich = _no_type
+    return param
+
+
+def _hide_flag_types(command: Any) -> None:
+    """A flag takes no value: its help row shows no `<bool>` placeholder (--help too)."""
+    for param in command.params:
+        _hide_flag_type(param)
+    make_help_option = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        return _hide_flag_type(make_help_option(ctx))
+
+    command.get_help_option = help_option
+
+
 def _adopt(command: Any, options: list[Any]) -> None:
+    _hide_flag_types(command)
     for option in options:
         twin = copy.copy(option)
         twin.expose_value = False
@@ -72,5 +95,10 @@ class RootOptionsGroup(TyperGroup):
             for p in self.params
             if getattr(p, "rich_help_panel", None) == ROOT_PANEL and not p.is_eager
         ]
+        _hide_flag_types(self)
         for command in self.commands.values():
             _adopt(command, shared)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Typer adds --install-completion and --show-completion after __init__.
+        return [_hide_flag_type(p) for p in super().get_params(ctx)]

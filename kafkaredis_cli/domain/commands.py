@@ -43,13 +43,14 @@ class BatchProgress:
     read: int
     delivered: int
     failed: int
+    unknown: int = 0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BatchResult:
     read: int
     delivered: int
-    failed: int
+    failed: int  # not on the broker (refused, or never sent)
     cached: int
     cache_failed: int
     verified: int
@@ -58,6 +59,7 @@ class BatchResult:
     errors: tuple[str, ...] = ()
     interrupted: bool = False
     input_error: str | None = None  # the input stopped at a bad line (named here)
+    unknown: int = 0  # outcome unknown: delivery timed out, possibly on the broker
 
     @property
     def rate(self) -> float:

@@ -275,7 +275,9 @@ def test_produce_batch_from_stdin_summary(run: Run, fake: FakeApp) -> None:
     lines = "".join(f"k{i}:v{i}\n" for i in range(50))
     text = run("produce", "--file", "-", "-K", ":", input=lines)
     assert text.exit_code == 0, text.stderr
-    assert text.stdout.startswith("sent 50  delivered 50  failed 0  cached 50  cache failed 0")
+    assert text.stdout.startswith(
+        "sent 50  delivered 50  failed 0  unknown outcome 0  cached 50  cache failed 0"
+    )
     assert "verified 50" in text.stdout and "msg/s" in text.stdout
     assert [(r.key, r.value) for r in fake.broker.log("events")[:2]] == [
         (b"k0", b"v0"),

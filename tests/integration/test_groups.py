@@ -119,6 +119,9 @@ def test_lag_of_a_group_that_consumed_40_of_100(
     assert per.exit_code == 1 and "over --max-lag" in per.stderr
     ok(cli("groups", "lag", group, "--per-partition", "--max-lag", str(worst)))
 
+    typo = ok(cli("groups", "lag", f"{group}-typo", "--max-lag", "0"))
+    assert f"group {group}-typo has no members and no committed offsets" in typo.stderr
+
 
 def test_groups_lists_state_members_and_topics(
     cli: Cli, services: Services, topic: str, consumed_40_of_100: str

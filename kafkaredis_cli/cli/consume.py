@@ -11,8 +11,10 @@ import typer
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import state
+from kafkaredis_cli.domain.encodings import Encoding
 from kafkaredis_cli.errors import CheckFailed, UsageError
 
 
@@ -66,6 +68,8 @@ def consume(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not update Redis records.")
     ] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
     from kafkaredis_cli.domain.commands import ConsumeMessage
@@ -98,7 +102,7 @@ def consume(
                     exit_at_end=exit_at_end,
                     timeout_s=timeout,
                     update_cache=not no_cache,
-                    sink=lambda record: render.consumed_line(record, fmt.value),
+                    sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
                     flush=render.flush_consumed,
                     should_stop=lambda: bool(stop),
                 )

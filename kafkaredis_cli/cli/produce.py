@@ -12,8 +12,10 @@ import typer
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import parse_pairs, state
+from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.errors import (
     CheckFailed,
     Interrupted,
@@ -87,6 +89,8 @@ def produce(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Send a message to Kafka, keep its record in Redis, and read it back."""
     from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
@@ -102,6 +106,7 @@ def produce(
     if key_delimiter == "":
         raise UsageError("--key-delimiter must not be empty")
     topic = cli.topic(topic)
+    key_bytes = parse(key, key_encoding, "--key") if key is not None else None
 
     if message is not None:
         timeout = timeout or SINGLE_TIMEOUT_S
@@ -111,8 +116,8 @@ def produce(
                 ProduceMessage(
                     topic=topic,
                     message=OutgoingMessage(
-                        value=message.encode(),
-                        key=key.encode() if key is not None else None,
+                        value=parse(message, value_encoding, "MESSAGE"),
+                        key=key_bytes,
                         headers=headers,
                         partition=partition,
                     ),
@@ -142,11 +147,13 @@ def produce(
                     messages=read_messages(
                         stream,
                         input_format=input_format.value,
-                        key=key.encode() if key is not None else None,
+                        key=key_bytes,
                         key_delimiter=key_delimiter.encode() if key_delimiter else None,
                         headers=headers,
                         partition=partition,
                         stop=should_stop,
+                        key_encoding=key_encoding,
+                        value_encoding=value_encoding,
                     ),
                     verify=not no_verify,
                     cache=not no_cache,

@@ -1,0 +1,3 @@
+from kafkaredis_cli.cli.app import main
+
+main()

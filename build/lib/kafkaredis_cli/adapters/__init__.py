@@ -1,0 +1,1 @@
+"""Adapters: the ports on confluent-kafka and redis-py. Only bootstrap imports these."""

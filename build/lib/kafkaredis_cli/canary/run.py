@@ -1,0 +1,385 @@
+"""The timer's loop: one ProduceMessage per tick through the mediator, on a fixed grid.
+
+Each tick sends a probe (producer id, per-topic sequence, send time) by the same handler
+path as `produce` (produce, wait for the delivery report, cache, read *this* message
+back), then counts what happened. One producer and one read-back consumer serve the
+whole run. Failures (broker down, Redis down or slow) are counted with their reason and
+the loop carries on; only bad configuration ends it early.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kafkaredis_cli.canary.loss import LossLimit
+from kafkaredis_cli.canary.probe import Probe
+from kafkaredis_cli.canary.schedule import Grid, Slot
+from kafkaredis_cli.canary.signals import Stopper
+from kafkaredis_cli.canary.statistics import RunStatistics
+from kafkaredis_cli.domain.commands import ProduceMessage, ProduceResult
+from kafkaredis_cli.domain.messages import now_ms
+from kafkaredis_cli.domain.ports import MessageProducer, MessageStore
+from kafkaredis_cli.errors import ConfigError, KafkaRedisError, UsageError
+from kafkaredis_cli.keys import KeySpace
+from kafkaredis_cli.mediator import Mediator
+
+if TYPE_CHECKING:
+    from kafkaredis_cli.settings import Settings
+
+# librdkafka defaults for the timer's clients (-X wins): notice a returning broker soon.
+TIMER_KAFKA_PROPERTIES = {"reconnect.backoff.max.ms": "1000"}
+REDIS_SHARE = 4  # a Redis command may take at most this share of the tick's timeout
+STATS_TTL_MIN_S = 60
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TimerOptions:
+    interval_s: float
+    count: int | None
+    topics: tuple[str, ...]
+    timeout_s: float
+    max_loss: LossLimit
+    producer_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TickReport:
+    tick: int  # 1, 2, … (ticks run)
+    slot: int  # grid slot k: scheduled at start + k * interval
+    scheduled_at_ms: int
+    started_at_ms: int
+    late_ms: float  # started after its scheduled time by this much
+    late: bool  # the slot was already due when the previous tick ended (it overran)
+    skipped: int  # slots passed over before this tick
+    topic: str
+    seq: int
+    id: str | None
+    partition: int | None
+    offset: int | None
+    delivered: bool
+    verified: bool
+    cached: bool
+    delivery_ms: float | None
+    round_trip_ms: float | None
+    error: str | None  # why the probe was lost
+    cache_error: str | None
+    duration_ms: float
+    overrun_ms: float  # ran past the next slot's due time by this much
+
+    @property
+    def ok(self) -> bool:
+        return self.verified and self.cache_error is None
+
+    @property
+    def status(self) -> str:
+        return "verified" if self.verified else "lost"
+
+    def to_json(self) -> dict[str, Any]:
+        def ms(value: float | None) -> float | None:
+            return None if value is None else round(value, 3)
+
+        return {
+            "type": "tick",
+            "tick": self.tick,
+            "slot": self.slot,
+            "scheduled_at": self.scheduled_at_ms,
+            "started_at": self.started_at_ms,
+            "late_ms": ms(self.late_ms),
+            "late": self.late,
+            "skipped": self.skipped,
+            "topic": self.topic,
+            "seq": self.seq,
+            "id": self.id,
+            "partition": self.partition,
+            "offset": self.offset,
+            "status": self.status,
+            "delivered": self.delivered,
+            "verified": self.verified,
+            "cached": self.cached,
+            "delivery_ms": ms(self.delivery_ms),
+            "round_trip_ms": ms(self.round_trip_ms),
+            "error": self.error,
+            "cache_error": self.cache_error,
+            "duration_ms": ms(self.duration_ms),
+            "overrun_ms": ms(self.overrun_ms),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunReport:
+    options: TimerOptions
+    stats: RunStatistics
+    stats_key: str
+    started_at_ms: int
+    elapsed_s: float
+    stopped_by: str  # count | SIGINT | SIGTERM | abort
+    stats_error: str | None = None  # the last failed write of the statistics to Redis
+
+    @property
+    def completed(self) -> bool:
+        return self.stopped_by == "count"
+
+    @property
+    def interrupted(self) -> bool:
+        return not self.completed
+
+    @property
+    def loss_ok(self) -> bool:
+        return self.options.max_loss.allows(self.stats.lost, self.stats.sent)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "summary",
+            "producer_id": self.options.producer_id,
+            "stats_key": self.stats_key,
+            "started_at": self.started_at_ms,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "interval_s": self.options.interval_s,
+            "timeout_s": self.options.timeout_s,
+            "topics": list(self.options.topics),
+            "count": self.options.count,
+            "stopped_by": self.stopped_by,
+            "interrupted": self.interrupted,
+            **self.stats.to_json(),
+            "max_loss": str(self.options.max_loss),
+            "loss_ok": self.loss_ok,
+            "stats_error": self.stats_error,
+        }
+
+
+class TickListener(Protocol):
+    def tick(self, report: TickReport, stats: RunStatistics) -> None: ...
+
+
+class Canary:
+    def __init__(
+        self,
+        *,
+        mediator: Mediator,
+        producer: MessageProducer,
+        store: MessageStore,
+        keys: KeySpace,
+        options: TimerOptions,
+        stats_ttl_s: int,
+        listener: TickListener,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._mediator = mediator
+        self._producer = producer
+        self._store = store
+        self._options = options
+        self._listener = listener
+        self._clock = clock
+        self._stats_ttl_s = max(stats_ttl_s, STATS_TTL_MIN_S)
+        self.stats_key = keys.timer(options.producer_id)
+        self.stats = RunStatistics()
+        self._seqs: dict[str, int] = dict.fromkeys(options.topics, 0)
+        self._started_at_ms = now_ms()
+        self._stats_error: str | None = None
+        self._in_flight: tuple[str, int] | None = None
+
+    # -- before the grid starts -----------------------------------------------------------
+    def warm_up(self) -> None:
+        """Metadata of every topic (the broker creates new ones) and the Redis connection,
+        so the first tick measures the path, not the setup. Failures here are left to the
+        ticks to count; only bad configuration ends the run."""
+        for topic in self._options.topics:
+            try:
+                self._producer.check_topic(topic)
+            except (ConfigError, UsageError):
+                raise
+            except KafkaRedisError:
+                break  # the broker is down: every tick will say so
+        self._save_stats("running")
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, stopper: Stopper) -> RunReport:
+        grid = Grid(self._options.interval_s, clock=self._clock)
+        wall_start_ms = now_ms()
+        stopped_by = "count"
+        number = 0
+        try:
+            while self._options.count is None or number < self._options.count:
+                if stopper.stopped:
+                    break
+                now = self._clock()
+                slot = grid.next_slot(now)
+                late = number > 0 and slot.due < now  # the previous tick overran into it
+                if not late and stopper.wait(slot.due - self._clock()):
+                    break
+                number += 1
+                scheduled_ms = wall_start_ms + round(slot.index * self._options.interval_s * 1000)
+                report = self._tick(number, slot, grid, scheduled_ms, late)
+                self._listener.tick(report, self.stats)
+        except KeyboardInterrupt:
+            stopped_by = "abort"
+            if self._in_flight is not None:  # counted once, like every other probe
+                self.stats.record_lost(*self._in_flight, "interrupted before it was read back")
+        if stopped_by != "abort" and stopper.stopped:
+            stopped_by = stopper.signal_name or "stop"
+        elapsed = self._clock() - grid.start
+        self._save_stats("finished" if stopped_by == "count" else "stopped")
+        return RunReport(
+            options=self._options,
+            stats=self.stats,
+            stats_key=self.stats_key,
+            started_at_ms=self._started_at_ms,
+            elapsed_s=elapsed,
+            stopped_by=stopped_by,
+            stats_error=self._stats_error,
+        )
+
+    def _tick(
+        self, number: int, slot: Slot, grid: Grid, scheduled_ms: int, late: bool
+    ) -> TickReport:
+        options = self._options
+        topic = options.topics[(number - 1) % len(options.topics)]
+        seq = self._seqs[topic]
+        self._seqs[topic] = seq + 1
+        started = self._clock()
+        started_ms = now_ms()
+        probe = Probe(producer_id=options.producer_id, topic=topic, seq=seq, sent_at_ms=started_ms)
+        self.stats.record_sent(topic, seq)
+        self._in_flight = (topic, seq)
+        result: ProduceResult | None = None
+        error: str | None = None
+        try:
+            result = self._mediator.send(
+                ProduceMessage(topic=topic, message=probe.to_message(), timeout_s=options.timeout_s)
+            )
+        except (ConfigError, UsageError):
+            raise
+        except KafkaRedisError as exc:
+            error = str(exc)
+
+        verified = bool(result is not None and result.verified)
+        cache_error = result.cache_error if result is not None else None
+        if result is not None:
+            self.stats.record_delivered(
+                topic, seq, result.delivery_ms, result.partition, result.offset
+            )
+            if verified:
+                self.stats.record_read_back(topic, seq, result.round_trip_ms)
+            else:
+                error = result.verify_error or "not read back"
+        if not verified:
+            self.stats.record_lost(topic, seq, error or "not read back")
+        if cache_error is not None:
+            self.stats.record_cache_failure(cache_error)
+        self._in_flight = None
+        finished = self._clock()
+        overrun_s = grid.overrun_s(slot, finished)
+        report = TickReport(
+            tick=number,
+            slot=slot.index,
+            scheduled_at_ms=scheduled_ms,
+            started_at_ms=started_ms,
+            late_ms=max(0.0, (started - slot.due) * 1000),
+            late=late,
+            skipped=slot.skipped,
+            topic=topic,
+            seq=seq,
+            id=result.id if result is not None else None,
+            partition=result.partition if result is not None else None,
+            offset=result.offset if result is not None else None,
+            delivered=result is not None,
+            verified=verified,
+            cached=bool(result is not None and result.cached),
+            delivery_ms=result.delivery_ms if result is not None else None,
+            round_trip_ms=result.round_trip_ms if verified and result is not None else None,
+            error=None if verified else error,
+            cache_error=cache_error,
+            duration_ms=(finished - started) * 1000,
+            overrun_ms=overrun_s * 1000,
+        )
+        self.stats.record_tick(
+            ok=report.ok,
+            round_trip_ms=report.round_trip_ms,
+            skipped=slot.skipped,
+            late=late,
+            overran=overrun_s > 0,
+        )
+        if cache_error is None:  # Redis just failed this tick: do not wait on it twice
+            self._save_stats("running")
+        return report
+
+    # -- statistics in Redis, for inspect-cache and other terminals -----------------------
+    def snapshot(self, status: str) -> dict[str, Any]:
+        return {
+            "producer_id": self._options.producer_id,
+            "status": status,
+            "started_at": self._started_at_ms,
+            "updated_at": now_ms(),
+            "interval_s": self._options.interval_s,
+            "timeout_s": self._options.timeout_s,
+            "topics": list(self._options.topics),
+            "max_loss": str(self._options.max_loss),
+            **self.stats.to_json(),
+        }
+
+    def _save_stats(self, status: str) -> None:
+        try:
+            self._store.put_json(self.stats_key, self.snapshot(status), self._stats_ttl_s)
+            self._stats_error = None
+        except KafkaRedisError as exc:
+            self._stats_error = str(exc)
+
+
+def timer_settings(settings: Settings, timeout_s: float) -> Settings:
+    """The run's settings: no single call (metadata, a Redis command) outlasts a tick."""
+    kafka = settings.kafka.model_copy(
+        update={
+            "timeout_s": min(settings.kafka.timeout_s, timeout_s),
+            "properties": {**TIMER_KAFKA_PROPERTIES, **settings.kafka.properties},
+        }
+    )
+    redis = settings.redis.model_copy(
+        update={
+            "timeout_s": min(settings.redis.timeout_s, max(0.05, timeout_s / REDIS_SHARE)),
+            "retries": min(settings.redis.retries, 1),
+        }
+    )
+    return settings.model_copy(update={"kafka": kafka, "redis": redis})
+
+
+class TimerView(TickListener, Protocol):
+    def start(self, options: TimerOptions, stats_key: str) -> None: ...
+
+    def close(self) -> None:
+        """The ticks are over (or failed): stop drawing."""
+
+    def finish(self, report: RunReport) -> None: ...
+
+
+def run_timer(
+    settings: Settings, options: TimerOptions, view: TimerView, stopper: Stopper
+) -> RunReport:
+    """Build the app (timer profile), warm up, tick until --count or a signal, flush."""
+    from kafkaredis_cli.bootstrap import build_app
+
+    app = build_app(
+        timer_settings(settings, options.timeout_s), "timer", delivery_timeout_s=options.timeout_s
+    )
+    try:
+        canary = Canary(
+            mediator=app.mediator,
+            producer=app.producer,
+            store=app.store,
+            keys=app.keys,
+            options=options,
+            stats_ttl_s=settings.redis.ttl_s,
+            listener=view,
+        )
+        view.start(options, canary.stats_key)
+        try:
+            canary.warm_up()
+            report = canary.run(stopper)
+        finally:
+            view.close()  # a live display gives the terminal back, whatever happened
+    finally:
+        app.close()  # flushes the producer (bounded by the timeout)
+    view.finish(report)
+    return report

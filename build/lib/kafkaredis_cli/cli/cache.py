@@ -1,0 +1,112 @@
+"""`kafkaredis cache get|list|delete` and `inspect-cache`: SCAN only, never KEYS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.console import info, print_json
+from kafkaredis_cli.cli.state import state
+from kafkaredis_cli.errors import NotFoundError, UsageError
+
+cache_app = typer.Typer(
+    help="Look at and delete the Redis records kafkaredis keeps.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@cache_app.command("get")
+def get(
+    ctx: typer.Context,
+    key: Annotated[
+        str, typer.Argument(help="A message id, latest:TOPIC, or a key under the prefix.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one record (a message id, latest:TOPIC, or any key under the prefix)."""
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.keys import KeySpace
+
+    settings = state(ctx).settings()
+    keys = KeySpace(settings.redis.key_prefix)
+    with RedisStore(settings.redis, keys) as store:
+        entry = store.get(key)
+    if entry is None:
+        raise NotFoundError(f"no key {keys.resolve(key)}")
+    render.cache_entry(entry, as_json)
+
+
+@cache_app.command("list")
+def list_(
+    ctx: typer.Context,
+    pattern: Annotated[
+        str | None, typer.Option("--pattern", help="Glob under the prefix, e.g. 'msg:*'.")
+    ] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            "--topic", "-t", help="Only records of this topic.", autocompletion=complete_topic
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most N keys.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """List keys under the prefix (SCAN), with type, TTL and where the message is."""
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.keys import KeySpace
+
+    if limit < 1:
+        raise UsageError("--limit must be at least 1")
+    settings = state(ctx).settings()
+    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
+        entries = sorted(store.scan(pattern, topic, limit), key=lambda e: e.key)
+    render.cache_list(entries, as_json)
+
+
+@cache_app.command("delete")
+def delete(
+    ctx: typer.Context,
+    keys: Annotated[list[str] | None, typer.Argument(help="Message ids or keys.")] = None,
+    pattern: Annotated[
+        str | None, typer.Option("--pattern", help="Delete every key matching (needs --yes).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a --pattern delete.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete records by id or key, or every key matching --pattern (with --yes)."""
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.keys import KeySpace
+
+    if not keys and not pattern:
+        raise UsageError("name the keys to delete, or give --pattern P --yes")
+    if pattern and not yes:
+        raise UsageError("--pattern deletes every matching key: add --yes to confirm")
+    settings = state(ctx).settings()
+    space = KeySpace(settings.redis.key_prefix)
+    with RedisStore(settings.redis, space) as store:
+        targets = list(keys or [])
+        if pattern:
+            targets += [e.key for e in store.scan(pattern)]
+        deleted = store.delete(targets)
+    if as_json:
+        print_json({"deleted": deleted, "asked": len(targets)})
+    else:
+        info(f"deleted {deleted} of {len(targets)} key(s)")
+
+
+def inspect_cache(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarise the cache: keys under the prefix by kind, TTLs, memory."""
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.keys import KeySpace
+
+    settings = state(ctx).settings()
+    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
+        summary = store.summary()
+    render.cache_summary(summary, as_json)

@@ -1,0 +1,52 @@
+"""One place for output: data to stdout, messages and errors to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+# Piped output is not cut to 80 columns: tables keep whole keys and values.
+_PIPE_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+MAX_MESSAGE_CHARS = 1000
+
+
+def bounded(message: str) -> str:
+    """A message echoing a huge argument loses its middle; both ends name the problem."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    head, tail = message[:600], message[-300:]
+    return f"{head}...[{len(message) - 900} characters left out]...{tail}"
+
+
+def error(message: str) -> None:
+    """The one-line error every failure ends with."""
+    err.print(f"kafkaredis: error: {bounded(message)}", markup=False, highlight=False)
+
+
+def warn(message: str) -> None:
+    err.print(f"kafkaredis: warning: {bounded(message)}", markup=False, highlight=False)
+
+
+def info(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    """One JSON document (one line) on stdout."""
+    sys.stdout.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

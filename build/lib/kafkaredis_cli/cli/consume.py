@@ -1,0 +1,124 @@
+"""`kafkaredis consume`: read a topic, update the Redis records, commit after handling."""
+
+from __future__ import annotations
+
+import signal
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.console import info
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
+from kafkaredis_cli.cli.gctune import fewer_collections
+from kafkaredis_cli.cli.state import state
+from kafkaredis_cli.domain.encodings import Encoding
+from kafkaredis_cli.errors import CheckFailed, UsageError
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    raw = "raw"
+
+
+def consume(
+    ctx: typer.Context,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option("--group", "-g", help="Consumer group (default: the configured one)."),
+    ] = None,
+    no_group: Annotated[
+        bool, typer.Option("--no-group", help="Read without a group: nothing committed.")
+    ] = False,
+    start: Annotated[
+        str,
+        typer.Option(
+            "--from", "-o", help="beginning | end | stored | OFFSET | -N | @epoch-ms | ISO time."
+        ),
+    ] = "stored",
+    partition: Annotated[
+        int | None, typer.Option("--partition", "-p", min=0, help="Only this partition.")
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", "-c", help="Stop after N messages.")
+    ] = None,
+    exit_at_end: Annotated[
+        bool, typer.Option("--exit-at-end", "-e", help="Stop at the end of every partition.")
+    ] = False,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="table, json (one object a line) or raw (values)."),
+    ] = Format.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Stop after this many seconds with nothing new."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not update Redis records.")
+    ] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
+) -> None:
+    """Read messages; records of kafkaredis messages in Redis get their consumed time."""
+    from kafkaredis_cli.domain.commands import ConsumeMessage
+    from kafkaredis_cli.domain.positions import Start
+
+    cli = state(ctx)
+    if count is not None and count < 1:
+        raise UsageError("--count must be at least 1")
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    begin = Start.parse(start)
+    settings = cli.settings()
+    topic = cli.topic(topic)
+    group_id = None if no_group else (group or settings.kafka.group_id)
+    stop: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _f: stop.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    app = cli.app()
+    try:
+        with fewer_collections():
+            result = app.mediator.send(
+                ConsumeMessage(
+                    topic=topic,
+                    group=group_id,
+                    start=begin,
+                    partition=partition,
+                    count=count,
+                    exit_at_end=exit_at_end,
+                    timeout_s=timeout,
+                    update_cache=not no_cache,
+                    sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
+                    flush=render.flush_consumed,
+                    should_stop=lambda: bool(stop),
+                )
+            )
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        app.close()
+    committed = f", offsets committed for group {group_id}" if group_id else ""
+    updated = f"{result.cache_updated} Redis record(s) updated"
+    if result.no_record:
+        updated += (
+            f" ({result.no_record} had no Redis record: not cached, expired or not written yet)"
+        )
+    info(f"consumed {result.consumed} message(s), {updated}{committed}")
+    if result.stopped_by == "timeout" and count is not None and result.consumed < count:
+        raise CheckFailed(
+            f"timed out after {timeout:g}s with {result.consumed} of {count} messages"
+        )

@@ -1,0 +1,232 @@
+"""`kafkaredis produce`: one message from the argument, or a batch from --file."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.console import err, stderr_is_terminal
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
+from kafkaredis_cli.cli.gctune import fewer_collections
+from kafkaredis_cli.cli.state import parse_pairs, state
+from kafkaredis_cli.domain.encodings import Encoding, parse
+from kafkaredis_cli.errors import (
+    CheckFailed,
+    Interrupted,
+    KafkaError,
+    RedisError,
+    UnknownOutcome,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from kafkaredis_cli.domain.commands import BatchProgress
+    from kafkaredis_cli.inputs import StopFlag
+
+
+SINGLE_TIMEOUT_S = 10.0
+BATCH_TIMEOUT_S = 30.0
+
+
+class InputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def produce(
+    ctx: typer.Context,
+    message: Annotated[str | None, typer.Argument(help="The message value.")] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
+    ] = None,
+    key: Annotated[str | None, typer.Option("--key", "-k", help="Message key.")] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="KEY=VALUE", help="Header (repeatable)."),
+    ] = None,
+    partition: Annotated[
+        int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")
+    ] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", "-f", help="Batch: one message a line; - for stdin.")
+    ] = None,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option("--input-format", help="text lines, or JSON lines {key, value, headers}."),
+    ] = InputFormat.text,
+    key_delimiter: Annotated[
+        str | None, typer.Option("--key-delimiter", "-K", help="Text lines: split key<DELIM>value.")
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Do not read the message back.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not keep a copy in Redis.")
+    ] = False,
+    ttl: Annotated[
+        int | None, typer.Option("--ttl", min=1, help="TTL of the Redis record, seconds.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds to wait for delivery and read-back (default 10; a batch: 30).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
+) -> None:
+    """Send a message to Kafka, keep its record in Redis, and read it back."""
+    from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
+    from kafkaredis_cli.domain.messages import OutgoingMessage
+    from kafkaredis_cli.inputs import open_input, read_messages
+
+    cli = state(ctx)
+    headers = tuple((k, v.encode()) for k, v in parse_pairs(header, "--header"))
+    if message is not None and file is not None:
+        raise UsageError("give either a MESSAGE or --file, not both")
+    if message is None and file is None:
+        raise UsageError("give a MESSAGE, or --file PATH (--file - reads stdin)")
+    if key_delimiter == "":
+        raise UsageError("--key-delimiter must not be empty")
+    topic = cli.topic(topic)
+    key_bytes = parse(key, key_encoding, "--key") if key is not None else None
+
+    if message is not None:
+        timeout = timeout or SINGLE_TIMEOUT_S
+        app = cli.app("single", delivery_timeout_s=timeout)
+        try:
+            result = app.mediator.send(
+                ProduceMessage(
+                    topic=topic,
+                    message=OutgoingMessage(
+                        value=parse(message, value_encoding, "MESSAGE"),
+                        key=key_bytes,
+                        headers=headers,
+                        partition=partition,
+                    ),
+                    verify=not no_verify,
+                    cache=not no_cache,
+                    ttl_seconds=ttl,
+                    timeout_s=timeout,
+                )
+            )
+        finally:
+            app.close()
+        render.produce_result(result, app.keys, as_json)
+        if result.cache_error:
+            raise RedisError(f"delivered, but not cached: {result.cache_error}")
+        if result.verified is False:
+            raise CheckFailed(f"delivered, but not verified: {result.verify_error}")
+        return
+
+    stream = open_input(file or "-")
+    timeout = timeout or BATCH_TIMEOUT_S
+    app = cli.app("batch", delivery_timeout_s=timeout)
+    try:
+        with _stop_flag() as should_stop, _progress_bar() as progress, fewer_collections():
+            batch = app.mediator.send(
+                ProduceBatch(
+                    topic=topic,
+                    messages=read_messages(
+                        stream,
+                        input_format=input_format.value,
+                        key=key_bytes,
+                        key_delimiter=key_delimiter.encode() if key_delimiter else None,
+                        headers=headers,
+                        partition=partition,
+                        stop=should_stop,
+                        key_encoding=key_encoding,
+                        value_encoding=value_encoding,
+                    ),
+                    verify=not no_verify,
+                    cache=not no_cache,
+                    ttl_seconds=ttl,
+                    timeout_s=timeout,
+                    progress=progress,
+                    should_stop=should_stop,
+                )
+            )
+    finally:
+        app.close()
+        if stream is not None and file != "-":
+            stream.close()
+    render.batch_result(batch, as_json)
+    if batch.input_error:
+        raise UsageError(f"input stopped at {batch.input_error}; nothing after it was sent")
+    if batch.interrupted:
+        raise Interrupted(
+            "interrupted: input not finished; every message read was flushed or counted"
+        )
+    if batch.failed:
+        raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
+    if batch.unknown:
+        raise UnknownOutcome(
+            f"{batch.unknown} of {batch.read} messages with an unknown outcome "
+            "(delivery timed out: each may or may not be on the broker)"
+        )
+    if batch.cache_failed:
+        raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
+    if batch.verify_asked and batch.verified < batch.delivered:
+        raise CheckFailed(f"{batch.delivered - batch.verified} delivered messages not read back")
+
+
+@contextmanager
+def _stop_flag() -> Iterator[StopFlag]:
+    """SIGINT/SIGTERM stop reading input (a wait for input too); what was sent is still
+    flushed and counted."""
+    from kafkaredis_cli.inputs import StopFlag
+
+    stop = StopFlag()
+
+    def handler(signum: int, _frame: object) -> None:
+        stop.set(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[BatchProgress], None] | None]:
+    if not stderr_is_terminal():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("producing", total=None)
+
+        def update(p: BatchProgress) -> None:
+            bar.update(
+                task,
+                description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                f"  unknown outcome {p.unknown:,}",
+            )
+
+        yield update

@@ -1,0 +1,86 @@
+"""What the root command parsed, turned into settings only when a command needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from kafkaredis_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from kafkaredis_cli.bootstrap import App, Profile
+    from kafkaredis_cli.settings import Settings
+
+
+def parse_pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+    """`key=value` strings (for -X and --header); the message names the bad one."""
+    pairs = []
+    for raw in values or []:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {raw!r} is not key=value")
+        pairs.append((key.strip(), value))
+    return pairs
+
+
+@dataclass
+class CliState:
+    bootstrap_servers: str | None = None
+    redis_url: str | None = None
+    properties: list[str] = field(default_factory=list)
+    env_file: Path | None = None
+    log_level: str | None = None
+    log_format: str | None = None
+    _settings: Settings | None = None
+
+    def overrides(self) -> dict[str, Any]:
+        kafka: dict[str, Any] = {}
+        if self.bootstrap_servers:
+            kafka["bootstrap_servers"] = self.bootstrap_servers
+        if self.properties:
+            kafka["properties"] = dict(parse_pairs(self.properties, "-X"))
+        data: dict[str, Any] = {}
+        if kafka:
+            data["kafka"] = kafka
+        if self.redis_url:
+            data["redis"] = {"url": self.redis_url}
+        if self.log_level:
+            data["log_level"] = self.log_level
+        if self.log_format:
+            data["log_format"] = self.log_format
+        return data
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from kafkaredis_cli import logs
+            from kafkaredis_cli.settings import load_settings
+
+            self._settings = load_settings(self.overrides(), self.env_file)
+            logs.configure(self._settings.log_level, self._settings.log_format)
+        return self._settings
+
+    def topic(self, name: str | None, option: str = "--topic") -> str:
+        """The topic an option names (checked here, not by the broker), else the default."""
+        if name is None:
+            return self.settings().kafka.default_topic
+        from kafkaredis_cli.settings import topic_problem
+
+        problem = topic_problem(name)
+        if problem:
+            raise UsageError(f"{option} {problem}")
+        return name
+
+    def app(self, profile: Profile = "single", delivery_timeout_s: float = 30.0) -> App:
+        from kafkaredis_cli.bootstrap import build_app
+
+        return build_app(self.settings(), profile, delivery_timeout_s)
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj

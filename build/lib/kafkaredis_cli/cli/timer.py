@@ -1,0 +1,109 @@
+"""`kafkaredis timer`: the canary. Parses options, runs the loop (canary/), sets the exit status.
+
+Exit statuses: 0 loss within --max-loss (after --count ticks, or stopped by Ctrl-C /
+SIGTERM when no --count was given); 1 loss over --max-loss; 2 bad options; 3 bad
+settings; 130 stopped by Ctrl-C / SIGTERM before --count ticks were done, or a second
+Ctrl-C that aborted the tick in flight (loss over --max-loss still gives 1).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.console import info, out, stdout_is_terminal
+from kafkaredis_cli.cli.state import state
+from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
+
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def timer(
+    ctx: typer.Context,
+    interval: Annotated[
+        float, typer.Option("--interval", "-i", help="Seconds between ticks (a fixed grid).")
+    ] = 5.0,
+    count: Annotated[
+        int | None, typer.Option("--count", "-n", help="Stop after N ticks (default: run on).")
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (repeatable; rotated tick by tick). Default: configured.",
+            autocompletion=complete_topic,
+        ),
+    ] = None,
+    max_loss: Annotated[
+        str,
+        typer.Option(
+            "--max-loss", help="Lost messages allowed for exit 0: a count (3) or 0.05 / 5%."
+        ),
+    ] = "0",
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Seconds a tick waits for delivery and read-back."),
+    ] = DEFAULT_TIMEOUT_S,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON line per tick, then a summary line.")
+    ] = False,
+) -> None:
+    """Send a test message every --interval seconds, read it back, report latency and loss.
+
+    Exit status: 0 when the loss is within --max-loss, 1 when it is not, 130 when
+    Ctrl-C or SIGTERM stopped the run before --count ticks (after the summary).
+    """
+    from kafkaredis_cli.canary.loss import LossLimit
+    from kafkaredis_cli.canary.probe import new_producer_id
+    from kafkaredis_cli.canary.run import TimerOptions, TimerView, run_timer
+    from kafkaredis_cli.canary.signals import stop_on_signals
+    from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
+    from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help
+
+    if not interval > 0:
+        raise UsageError(f"--interval must be more than 0 seconds (got {interval:g})")
+    if count is not None and count < 1:
+        raise UsageError(f"--count must be at least 1 (got {count})")
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be more than 0 seconds (got {timeout:g})")
+    for name in topic or []:
+        problem = topic_problem(name)
+        if problem:
+            raise UsageError(f"--topic {problem}")
+    limit = LossLimit.parse(max_loss)
+    settings = state(ctx).settings()
+
+    options = TimerOptions(
+        interval_s=interval,
+        count=count,
+        topics=tuple(dict.fromkeys(topic or settings.kafka.topics)),
+        timeout_s=timeout,
+        max_loss=limit,
+        producer_id=new_producer_id(),
+    )
+    view: TimerView
+    if as_json:
+        view = JsonView()
+    elif stdout_is_terminal():
+        from rich.console import Console
+
+        view = LiveView(Console(highlight=False))  # wraps lines: the live view redraws them
+    else:
+        view = PlainView(out)
+    info(
+        f"timer: producer id {options.producer_id}, every {interval:g}s to "
+        f"{', '.join(options.topics)}; Ctrl-C stops after the tick in flight"
+    )
+    with stop_on_signals() as stopper:
+        report = run_timer(settings, options, view, stopper)
+
+    stats = report.stats
+    if not report.loss_ok:
+        raise CheckFailed(f"lost {stats.lost} of {stats.sent} test messages (--max-loss {limit})")
+    if report.stopped_by == "abort":
+        raise Interrupted(f"interrupted during tick {stats.ticks + 1}")
+    if count is not None and not report.completed:
+        raise Interrupted(f"stopped by {report.stopped_by} after {stats.ticks} of {count} ticks")

@@ -1,0 +1,1 @@
+"""Plain, typed data the handlers and ports exchange; no client library here."""

@@ -1,0 +1,114 @@
+"""Commands sent through the mediator, and their results (frozen, typed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from kafkaredis_cli.domain.messages import ConsumedRecord, OutgoingMessage
+from kafkaredis_cli.domain.positions import Start
+from kafkaredis_cli.mediator import Command
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProduceResult:
+    id: str
+    topic: str
+    partition: int
+    offset: int
+    sent_at_ms: int
+    delivered_at_ms: int
+    cached: bool
+    cache_error: str | None = None
+    verified: bool | None = None  # None: not asked (--no-verify)
+    verify_error: str | None = None
+    delivery_ms: float = 0.0  # send -> delivery report (monotonic clock)
+    round_trip_ms: float | None = None  # send -> read back (monotonic clock)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProduceMessage(Command[ProduceResult]):
+    """Send one message, cache its record, and read *this* message back."""
+
+    topic: str
+    message: OutgoingMessage
+    verify: bool = True
+    cache: bool = True
+    ttl_seconds: int | None = None
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchProgress:
+    read: int
+    delivered: int
+    failed: int
+    unknown: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchResult:
+    read: int
+    delivered: int
+    failed: int  # not on the broker (refused, or never sent)
+    cached: int
+    cache_failed: int
+    verified: int
+    verify_asked: bool
+    elapsed_s: float
+    errors: tuple[str, ...] = ()
+    interrupted: bool = False
+    input_error: str | None = None  # the input stopped at a bad line (named here)
+    unknown: int = 0  # outcome unknown: delivery timed out, possibly on the broker
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProduceBatch(Command[BatchResult]):
+    """Send a stream of messages (never held whole): async produce, pipelined cache."""
+
+    topic: str
+    messages: Iterable[OutgoingMessage]
+    verify: bool = True
+    cache: bool = True
+    ttl_seconds: int | None = None
+    timeout_s: float = 30.0
+    progress: Callable[[BatchProgress], None] | None = None
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsumeResult:
+    consumed: int
+    cache_updated: int
+    cache_error: str | None
+    committed: bool
+    reached_end: bool
+    stopped_by: str  # count | end | timeout | interrupt | ranges
+    records: tuple[ConsumedRecord, ...] = ()
+    no_record: int = 0  # kafkaredis messages whose Redis record was (still) missing
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsumeMessage(Command[ConsumeResult]):
+    """Read messages: follow a topic (optionally in a group), or read exact offset ranges.
+
+    With `ranges` (partition -> (first, last) offsets) it reads exactly those and
+    returns them in `records`; that is how a produce verifies *its* messages.
+    """
+
+    topic: str
+    group: str | None = None
+    start: Start | None = None
+    partition: int | None = None
+    count: int | None = None
+    exit_at_end: bool = False
+    timeout_s: float | None = None  # stop after this long with nothing new
+    ranges: Mapping[int, tuple[int, int]] | None = None
+    update_cache: bool = True
+    sink: Callable[[ConsumedRecord], None] | None = None
+    flush: Callable[[], None] | None = None  # after each fetch's records went to the sink
+    should_stop: Callable[[], bool] = field(default=lambda: False)

@@ -1,0 +1,360 @@
+"""The Redis message record and the JSON shapes (bytes-safe) of messages and records."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from kafkaredis_cli.domain.encodings import ENCODINGS, parse
+from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, Headers, OutgoingMessage
+from kafkaredis_cli.errors import UsageError
+
+BASE64 = "base64"
+
+
+class Status(StrEnum):
+    DELIVERED = "delivered"
+    CONSUMED = "consumed"
+    VERIFIED = "verified"
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def iso(ms: int | None) -> str:
+    """Epoch milliseconds as ISO 8601 UTC, for people."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def encode_bytes(raw: bytes | None) -> tuple[str | None, bool]:
+    """Text for JSON: UTF-8 as is, anything else base64 (second item True)."""
+    if raw is None:
+        return None, False
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), True
+
+
+def decode_text(text: str | None, is_base64: bool, what: str) -> bytes | None:
+    if text is None:
+        return None
+    if not is_base64:
+        return text.encode("utf-8")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"{what} is marked base64 but is not valid base64") from None
+
+
+def headers_to_json(headers: Headers) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for name, raw in headers:
+        text, b64 = encode_bytes(raw)
+        item: dict[str, Any] = {"name": name, "value": text}
+        if b64:
+            item["encoding"] = BASE64
+        out.append(item)
+    return out
+
+
+def headers_from_json(data: Any, where: str) -> Headers:
+    if data is None:
+        return ()
+    if isinstance(data, Mapping):
+        return tuple(
+            (str(k), None if v is None else str(v).encode("utf-8")) for k, v in data.items()
+        )
+    if not isinstance(data, list):
+        raise UsageError(f"{where}: headers must be a list or an object")
+    headers: list[tuple[str, bytes | None]] = []
+    for item in data:
+        if isinstance(item, Mapping) and "name" in item:
+            raw = decode_text(
+                item.get("value"), item.get("encoding") == BASE64, f"{where}: header value"
+            )
+            headers.append((str(item["name"]), raw))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            value = item[1]
+            headers.append((str(item[0]), None if value is None else str(value).encode()))
+        else:
+            raise UsageError(f"{where}: a header must be {{'name', 'value'}} or [name, value]")
+    return tuple(headers)
+
+
+def consumed_to_json(record: ConsumedRecord) -> dict[str, Any]:
+    """The `consume --format json` line; `produce --input-format json` reads it back."""
+    key, key_b64 = encode_bytes(record.key)
+    value, value_b64 = encode_bytes(record.value)
+    out: dict[str, Any] = {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "timestamp": record.timestamp_ms,
+        "key": key,
+        "value": value,
+        "headers": headers_to_json(record.user_headers),
+    }
+    encoding = {name: BASE64 for name, flag in (("key", key_b64), ("value", value_b64)) if flag}
+    if encoding:
+        out["encoding"] = encoding
+    if record.message_id:
+        out["id"] = record.message_id
+    return out
+
+
+def outgoing_from_json(
+    line: str, where: str, key_encoding: str = "text", value_encoding: str = "text"
+) -> OutgoingMessage:
+    """Parse one `{"key", "value", "headers"}` line; `where` names it in errors. Key and
+    value are in the line's `encoding` marks, else in the encodings given here."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{where}: expected a JSON object with key, value, headers")
+    encoding = data.get("encoding") or {}
+    if isinstance(encoding, str):
+        encoding = {"key": encoding, "value": encoding}
+    if not isinstance(encoding, Mapping):
+        raise UsageError(f"{where}: encoding must be an object like {{'value': 'base64'}}")
+    for field_name in ("key", "value"):
+        if data.get(field_name) is not None and not isinstance(data[field_name], str):
+            data = {**data, field_name: json.dumps(data[field_name])}
+    partition = data.get("partition_override")
+    return OutgoingMessage(
+        key=_decode_field(data.get("key"), encoding.get("key"), key_encoding, f"{where}: key"),
+        value=_decode_field(
+            data.get("value"), encoding.get("value"), value_encoding, f"{where}: value"
+        ),
+        headers=headers_from_json(data.get("headers"), where),
+        partition=partition if isinstance(partition, int) else None,
+    )
+
+
+def _decode_field(text: str | None, marked: Any, default: str, what: str) -> bytes | None:
+    if text is None:
+        return None
+    if marked is None:
+        return parse(text, default, what)
+    if not isinstance(marked, str) or marked not in ENCODINGS:
+        raise UsageError(f"{what}: unknown encoding {marked!r} (text, hex or base64)")
+    return parse(text, marked, f"{what} is marked {marked} but")
+
+
+# A batch keeps each record as one string: a fixed-width first line with what `consume`
+# changes (status, consumed_at, latency_ms) so it is rewritten in place (SETRANGE 0), then
+# "kr1 id partition offset sent_at delivered_at key_len value_len topic", the headers as
+# JSON, and the key and value bytes as they are. One SET ... EX per message instead of
+# HSET of ten fields plus EXPIRE: a third of the Redis CPU and of the client's work.
+BLOB_MAGIC = "kr1"
+STATE_WIDTH = 64  # bytes of the first line, newline included
+
+
+def state_line(status: str, consumed_at_ms: int | None, latency_ms: float | None) -> bytes:
+    """The first line of a stored record (the Redis script that marks it writes the same)."""
+    consumed = "-" if consumed_at_ms is None else str(consumed_at_ms)
+    latency = "-" if latency_ms is None else repr(latency_ms)
+    line = f"{status} {consumed} {latency}".encode()[: STATE_WIDTH - 1]
+    return line.ljust(STATE_WIDTH - 1) + b"\n"
+
+
+_DELIVERED_LINE = state_line(Status.DELIVERED.value, None, None)
+BLOB_PREFIXES = tuple(s.value.encode() + b" " for s in Status)  # how a stored record starts
+BLOB_HEAD_BYTES = STATE_WIDTH + 512  # the first two lines (Kafka topics: <= 249 chars)
+
+
+def blob_summary(head: bytes) -> dict[str, Any]:
+    """topic, partition, offset and status from the first two lines of a stored record."""
+    lines = head.split(b"\n", 2)
+    if len(lines) < 3:
+        raise ValueError("not a kafkaredis record (or its head is cut short)")
+    state, meta, _ = lines
+    fields = meta.decode().split(" ", 8)
+    if len(fields) != 9 or fields[0] != BLOB_MAGIC:
+        raise ValueError("not a kafkaredis record")
+    return {
+        "topic": fields[8],
+        "partition": int(fields[2]),
+        "offset": int(fields[3]),
+        "status": state.split(b" ", 1)[0].decode(),
+    }
+
+
+_headers_cache: dict[Headers, str] = {(): "[]"}
+
+
+def _headers_text(headers: Headers) -> str:
+    """Headers as JSON text; a batch's lines usually share theirs, so remember a few."""
+    text = _headers_cache.get(headers)
+    if text is None:
+        text = json.dumps(headers_to_json(headers), separators=(",", ":"))
+        if len(_headers_cache) < 256:
+            _headers_cache[headers] = text
+    return text
+
+
+class MessageRecord(NamedTuple):
+    """What Redis keeps of one message (under `<prefix>:msg:<id>`).
+
+    A NamedTuple (immutable, typed) rather than a frozen dataclass: a batch makes one
+    per delivered message, and a NamedTuple is built several times faster.
+    """
+
+    id: str
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    sent_at_ms: int
+    delivered_at_ms: int | None = None
+    consumed_at_ms: int | None = None
+    latency_ms: float | None = None
+    status: Status = Status.DELIVERED
+
+    @classmethod
+    def from_delivery(cls, report: DeliveryReport) -> MessageRecord:
+        stamped = report.message
+        message = stamped.message
+        return cls(  # positional: the field order above
+            stamped.id,
+            stamped.topic,
+            report.partition,
+            report.offset,
+            message.key,
+            message.value,
+            message.headers,
+            stamped.sent_at_ms,
+            report.delivered_at_ms,
+        )
+
+    def consumed(self, at_ms: int, status: Status = Status.CONSUMED) -> MessageRecord:
+        return self._replace(
+            consumed_at_ms=at_ms, latency_ms=float(at_ms - self.sent_at_ms), status=status
+        )
+
+    def to_hash(self) -> dict[str, bytes | str | int | float]:
+        fields: dict[str, bytes | str | int | float] = {
+            "id": self.id,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "headers": json.dumps(headers_to_json(self.headers), separators=(",", ":")),
+            "sent_at": self.sent_at_ms,
+            "status": self.status.value,
+        }
+        if self.key is not None:
+            fields["key"] = self.key
+        if self.value is not None:
+            fields["value"] = self.value
+        if self.delivered_at_ms is not None:
+            fields["delivered_at"] = self.delivered_at_ms
+        if self.consumed_at_ms is not None:
+            fields["consumed_at"] = self.consumed_at_ms
+        if self.latency_ms is not None:
+            fields["latency_ms"] = self.latency_ms
+        return fields
+
+    @classmethod
+    def from_hash(cls, data: Mapping[bytes, bytes]) -> MessageRecord:
+        def text(name: str) -> str | None:
+            raw = data.get(name.encode())
+            return raw.decode("utf-8", "replace") if raw is not None else None
+
+        def integer(name: str) -> int | None:
+            raw = text(name)
+            return int(raw) if raw not in (None, "") else None
+
+        latency = text("latency_ms")
+        return cls(
+            id=text("id") or "",
+            topic=text("topic") or "",
+            partition=_or(integer("partition"), -1),
+            offset=_or(integer("offset"), -1),
+            key=data.get(b"key"),
+            value=data.get(b"value"),
+            headers=headers_from_json(json.loads(text("headers") or "[]"), "stored record"),
+            sent_at_ms=integer("sent_at") or 0,
+            delivered_at_ms=integer("delivered_at"),
+            consumed_at_ms=integer("consumed_at"),
+            latency_ms=float(latency) if latency else None,
+            status=Status(text("status") or Status.DELIVERED.value),
+        )
+
+    def to_blob(self) -> bytes:
+        """The compact form a batch stores (one Redis string per message; see state_line)."""
+        headers = _headers_text(self.headers)
+        key, value = self.key, self.value
+        meta = (
+            f"{BLOB_MAGIC} {self.id} {self.partition} {self.offset} {self.sent_at_ms} "
+            f"{'-' if self.delivered_at_ms is None else self.delivered_at_ms} "
+            f"{-1 if key is None else len(key)} {-1 if value is None else len(value)} "
+            f"{self.topic}\n{headers}\n"
+        )
+        if self.consumed_at_ms is None and self.status is Status.DELIVERED:
+            state = _DELIVERED_LINE
+        else:
+            state = state_line(self.status.value, self.consumed_at_ms, self.latency_ms)
+        return b"".join((state, meta.encode(), key or b"", value or b""))
+
+    @classmethod
+    def from_blob(cls, raw: bytes) -> MessageRecord:
+        """Read what to_blob wrote (and what mark_consumed rewrote in its first line)."""
+        try:
+            state, meta, headers, payload = raw.split(b"\n", 3)
+            status, consumed, latency = state.decode().split()
+            fields = meta.decode().split(" ", 8)
+            magic, mid, partition, offset, sent, delivered, klen, vlen, topic = fields
+            if magic != BLOB_MAGIC:
+                raise ValueError(f"unknown record format {magic!r}")
+            key_len, value_len = int(klen), int(vlen)
+            start = max(key_len, 0)
+            return cls(
+                id=mid,
+                topic=topic,
+                partition=int(partition),
+                offset=int(offset),
+                key=payload[:key_len] if key_len >= 0 else None,
+                value=payload[start : start + value_len] if value_len >= 0 else None,
+                headers=headers_from_json(json.loads(headers), "stored record"),
+                sent_at_ms=int(sent),
+                delivered_at_ms=None if delivered == "-" else int(delivered),
+                consumed_at_ms=None if consumed == "-" else int(consumed),
+                latency_ms=None if latency == "-" else float(latency),
+                status=Status(status),
+            )
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a kafkaredis record: {exc}") from None
+
+    def to_json(self) -> dict[str, Any]:
+        key, key_b64 = encode_bytes(self.key)
+        value, value_b64 = encode_bytes(self.value)
+        out: dict[str, Any] = {
+            "id": self.id,
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "key": key,
+            "value": value,
+            "headers": headers_to_json(self.headers),
+            "sent_at": self.sent_at_ms,
+            "delivered_at": self.delivered_at_ms,
+            "consumed_at": self.consumed_at_ms,
+            "latency_ms": self.latency_ms,
+            "status": self.status.value,
+        }
+        encoding = {n: BASE64 for n, flag in (("key", key_b64), ("value", value_b64)) if flag}
+        if encoding:
+            out["encoding"] = encoding
+        return out

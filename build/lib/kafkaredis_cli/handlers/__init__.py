@@ -1,0 +1,1 @@
+"""Handlers: the flow of each command, on ports only (no client library imported)."""

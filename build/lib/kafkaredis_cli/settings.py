@@ -1,0 +1,231 @@
+"""One settings object: environment (KAFKAREDIS_…), a .env file, and CLI overrides."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from kafkaredis_cli.errors import ConfigError
+
+_SECRET_KEY = re.compile(
+    r"(password|secret|token|credential|\.key$|key\.pem|jaas|oauthbearer\.config)", re.I
+)
+_HOSTPORT = re.compile(r"^(?:[A-Za-z0-9_]+://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+MASK = "****"
+
+
+def is_secret_property(name: str) -> bool:
+    return bool(_SECRET_KEY.search(name))
+
+
+def topic_problem(name: str) -> str | None:
+    """Why `name` cannot be a Kafka topic (the broker's own rules), or None if it can."""
+    if name in (".", "..") or not re.fullmatch(r"[A-Za-z0-9._-]{1,249}", name):
+        shown = name if len(name) <= 60 else name[:40] + f"... ({len(name)} characters)"
+        return (
+            f"{shown!r} is not a valid Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')"
+        )
+    return None
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = Field(
+        "localhost:9092", description="Kafka bootstrap servers, comma-separated host:port"
+    )
+    topics: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["kafkaredis-events"],
+        description="Topics; the first is the default, the timer rotates through all",
+    )
+    group_id: str = Field("kafkaredis", description="Consumer group of `consume`")
+    client_id: str = Field("kafkaredis", description="client.id sent to the broker")
+    security_protocol: str | None = Field(None, description="PLAINTEXT, SSL, SASL_PLAINTEXT, …")
+    sasl_mechanism: str | None = Field(None, description="PLAIN, SCRAM-SHA-256, …")
+    sasl_username: str | None = Field(None, description="SASL user name")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (never printed)")
+    timeout_s: float = Field(5.0, gt=0, description="Bound on connecting and metadata calls")
+    properties: dict[str, str] = Field(
+        default_factory=dict, description="Any librdkafka property (what -X sets)"
+    )
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _topics(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("topics")
+    @classmethod
+    def _topics_not_empty(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one topic is needed")
+        for topic in value:
+            problem = topic_problem(topic)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _bootstrap(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        if not servers:
+            raise ValueError("no bootstrap server given")
+        for server in servers:
+            match = _HOSTPORT.match(server)
+            if not match or not 0 < int(match.group(2)) < 65536:
+                raise ValueError(f"{server!r} is not host:port")
+        return ",".join(servers)
+
+    @property
+    def default_topic(self) -> str:
+        return self.topics[0]
+
+    def to_librdkafka(self) -> dict[str, str]:
+        """librdkafka's dotted configuration; `properties` (-X) win."""
+        conf: dict[str, str] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "client.id": self.client_id,
+            # librdkafka's minimum is 1000 ms; shorter timeouts still bound metadata calls
+            "socket.connection.setup.timeout.ms": str(max(1000, int(self.timeout_s * 1000))),
+        }
+        if self.security_protocol:
+            conf["security.protocol"] = self.security_protocol
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password.get_secret_value()
+        conf.update(self.properties)
+        return conf
+
+    def masked(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["sasl_password"] = MASK if self.sasl_password else None
+        data["properties"] = {
+            k: (MASK if is_secret_property(k) else v) for k, v in self.properties.items()
+        }
+        return data
+
+
+class RedisSettings(BaseModel):
+    url: SecretStr = Field(
+        SecretStr("redis://localhost:6379/0"),
+        description="redis:// or rediss:// URL; may hold a password (never printed)",
+    )
+    key_prefix: str = Field("kafkaredis", description="Prefix of every key kafkaredis writes")
+    ttl_s: int = Field(3600, gt=0, description="TTL of message records, seconds")
+    timeout_s: float = Field(5.0, gt=0, description="Bound on connecting and each command")
+    retries: int = Field(2, ge=0, description="Retries of a failed connection or command")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                f"URL scheme {parts.scheme + '://' if parts.scheme else '(none)'} is not "
+                "redis://, rediss:// or unix://"
+            )
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("the URL names no host")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError("the URL's port is not a number from 1 to 65535") from None
+        return value
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or any(c in value for c in " *?[]"):
+            raise ValueError("the prefix must be non-empty, without spaces or glob characters")
+        return value.rstrip(":")
+
+    def masked_url(self) -> str:
+        return mask_url(self.url.get_secret_value())
+
+
+def mask_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None and not (parts.username and parts.scheme.startswith("redis")):
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    auth = f"{user}:{MASK}@" if parts.password is not None else f"{MASK}@"
+    if parts.password is None and user:
+        # redis://secret@host puts the password where the user name goes
+        auth = f"{MASK}@"
+    return urlunsplit((parts.scheme, auth + host, parts.path, parts.query, parts.fragment))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KAFKAREDIS_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="Log level (logs go to stderr)"
+    )
+    log_format: Literal["text", "json"] = Field("text", description="text, or json lines")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def masked(self) -> dict[str, Any]:
+        return {
+            "kafka": self.kafka.masked(),
+            "redis": {**self.redis.model_dump(), "url": self.redis.masked_url()},
+            "log_level": self.log_level,
+            "log_format": self.log_format,
+        }
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Build the settings, turning validation errors into one ConfigError line."""
+    try:
+        if env_file is not None:
+            if not env_file.is_file():
+                raise ConfigError(f"env file {env_file} does not exist")
+            return Settings(_env_file=env_file, **(overrides or {}))
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming each bad setting, without echoing its value (it may be a secret)."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(p) for p in error["loc"])
+        env_name = "KAFKAREDIS_" + "__".join(str(p).upper() for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{location} ({env_name}): {message}")
+    return "bad setting: " + "; ".join(problems)

@@ -113,6 +113,10 @@ def consume(
         app.close()
     committed = f", offsets committed for group {group_id}" if group_id else ""
     updated = f"{result.cache_updated} Redis record(s) updated"
+    if result.no_record:
+        updated += (
+            f" ({result.no_record} had no Redis record: not cached, expired or not written yet)"
+        )
     info(f"consumed {result.consumed} message(s), {updated}{committed}")
     if result.stopped_by == "timeout" and count is not None and result.consumed < count:
         raise CheckFailed(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info, out, print_json, warn
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, UsageError
@@ -59,7 +60,13 @@ def lag(
         list[str] | None, typer.Argument(metavar="[GROUP]...", help="Groups (default: all).")
     ] = None,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Only this topic (every partition).")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Only this topic (every partition).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     max_lag: Annotated[
         int | None,
@@ -78,6 +85,11 @@ def lag(
     chosen = cli.topic(topic) if topic is not None else None
     found: list[GroupLag] = _send(ctx, GroupsLag(groups=tuple(names or ()), topic=chosen))
     _print_lag(found, as_json)
+    if not found:
+        info("no consumer groups")
+    for g in found:
+        if g.members == 0 and all(p.committed is None for p in g.partitions):
+            warn(f"group {g.group} has no members and no committed offsets (state {g.state})")
     if max_lag is None:
         return
     if per_partition:
@@ -132,13 +144,21 @@ def _print_lag(found: list[GroupLag], as_json: bool) -> None:
 @groups_app.command("reset")
 def reset(
     ctx: typer.Context,
-    group: Annotated[str, typer.Argument(help="The consumer group.")],
+    group: Annotated[str, typer.Argument(metavar="GROUP", help="The consumer group.")],
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="The topic whose offsets to reset.")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="The topic whose offsets to reset.",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     partition: Annotated[
         list[int] | None,
-        typer.Option("--partition", "-p", min=0, help="Only this partition (repeatable)."),
+        typer.Option(
+            "--partition", "-p", min=0, metavar="N", help="Only this partition (repeatable)."
+        ),
     ] = None,
     to_earliest: Annotated[
         bool, typer.Option("--to-earliest", help="To the first offset still in the log.")

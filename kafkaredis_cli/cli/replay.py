@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, RedisError
 
@@ -20,7 +21,12 @@ def replay(
     ],
     topic: Annotated[
         str | None,
-        typer.Option("--topic", "-t", help="Produce to this topic (default: the original's)."),
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Produce to this topic (default: the original's).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     partition: Annotated[
         int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")

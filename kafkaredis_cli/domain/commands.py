@@ -89,6 +89,7 @@ class ConsumeResult:
     reached_end: bool
     stopped_by: str  # count | end | timeout | interrupt | ranges
     records: tuple[ConsumedRecord, ...] = ()
+    no_record: int = 0  # kafkaredis messages whose Redis record was (still) missing
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

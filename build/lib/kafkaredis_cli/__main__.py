@@ -1,3 +1,0 @@
-from kafkaredis_cli.cli.app import main
-
-main()

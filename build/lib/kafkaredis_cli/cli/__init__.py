@@ -1,1 +1,0 @@
-"""The command line: parsing and printing only; the work happens behind the mediator."""

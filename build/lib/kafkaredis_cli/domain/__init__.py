@@ -1,1 +1,0 @@
-"""Plain, typed data the handlers and ports exchange; no client library here."""

@@ -1,1 +1,0 @@
-"""Handlers: the flow of each command, on ports only (no client library imported)."""

@@ -262,7 +262,7 @@ def test_batch_from_a_file_with_text_summary(
     path.write_bytes(b"one\n\ntwo\r\n\xff\xfe three\n")
     result = ok(cli("produce", "--file", str(path), "-H", "batch=1"))
     assert result.stdout.startswith(
-        "sent 3  delivered 3  failed 0  cached 3  cache failed 0  verified 3  ("
+        "sent 3  delivered 3  failed 0  unknown outcome 0  cached 3  cache failed 0  verified 3  ("
     )
     messages = read_topic(services.bootstrap, topic)
     assert [m.value() for m in messages] == [b"one", b"two", b"\xff\xfe three"]

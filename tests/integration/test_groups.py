@@ -263,3 +263,18 @@ def test_reset_needs_a_topic_and_an_existing_one(cli: Cli, services: Services, t
     assert lag.exit_code == 4
     admin = AdminClient({"bootstrap.servers": services.bootstrap})
     assert topic not in admin.list_topics(timeout=10).topics  # asking did not create it
+
+
+def test_reset_gives_a_new_group_its_starting_offsets(
+    cli: Cli, services: Services, topic: str, group: str, make_topic: Callable[..., str]
+) -> None:
+    make_topic(topic, PARTITIONS)
+    produce_spread(services, topic, 4, 1_700_000_000_000)
+    assert committed_offsets(services, group, topic) == {p: None for p in range(PARTITIONS)}
+    plan = reset(cli, group, topic, "--to-offset", "2", "--execute")
+    assert plan["partitions"] == [
+        {"partition": p, "current": None, "new": 2} for p in range(PARTITIONS)
+    ]
+    assert committed_offsets(services, group, topic) == {p: 2 for p in range(PARTITIONS)}
+    [lag] = lag_json(cli, group)
+    assert lag["lag"] == 2 * PARTITIONS and lag["topics"] == {topic: 2 * PARTITIONS}

@@ -8,11 +8,20 @@ from typing import Literal
 from kafkaredis_cli.adapters.errors import MapClientErrors
 from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaMetadata, KafkaProducerAdapter
 from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
+from kafkaredis_cli.adapters.kafka_groups import KafkaGroupAdmin
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import TimingBehaviour
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
+from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
+from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
+from kafkaredis_cli.handlers.groups import (
+    GroupsLagHandler,
+    ListGroupsHandler,
+    ResetGroupOffsetsHandler,
+)
 from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.replay import ReplayMessageHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
 from kafkaredis_cli.settings import Settings
@@ -94,4 +103,9 @@ def build_app(
     mediator.register(ProduceMessage, ProduceMessageHandler(producer, store, mediator, ttl))
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, mediator, ttl))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, shared_readback, store))
+    groups = KafkaGroupAdmin(base, kafka.timeout_s)  # its AdminClient is made on first use
+    mediator.register(ListGroups, ListGroupsHandler(groups))
+    mediator.register(GroupsLag, GroupsLagHandler(groups))
+    mediator.register(ResetGroupOffsets, ResetGroupOffsetsHandler(groups))
+    mediator.register(ReplayMessage, ReplayMessageHandler(store, mediator))
     return app

@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     KAFKA = 4  # broker unreachable, unknown topic, message too large, delivery failed
     REDIS = 5  # Redis unreachable, auth failure, cache write failed
     NOT_FOUND = 6  # cache get: no such key
+    UNKNOWN_OUTCOME = 7  # produce: delivery timed out, the message may be on the broker
     INTERRUPTED = 130  # Ctrl-C / SIGTERM before the work was done
 
 
@@ -44,6 +45,13 @@ class KafkaError(KafkaRedisError):
     """A Kafka failure; `code` keeps librdkafka's error name (e.g. _TRANSPORT)."""
 
     exit_status = ExitStatus.KAFKA
+
+
+class UnknownOutcome(KafkaError):
+    """A produce whose outcome librdkafka cannot tell: the message may or may not be on
+    the broker (no delivery report in time, or one that timed out after the send)."""
+
+    exit_status = ExitStatus.UNKNOWN_OUTCOME
 
 
 class RedisError(KafkaRedisError):

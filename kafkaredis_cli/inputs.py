@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.domain.messages import Headers, OutgoingMessage
 from kafkaredis_cli.domain.records import outgoing_from_json
 from kafkaredis_cli.errors import UsageError
@@ -82,8 +83,18 @@ def read_messages(
     headers: Headers = (),
     partition: int | None = None,
     stop: StopFlag | None = None,
+    key_encoding: Encoding = Encoding.text,
+    value_encoding: Encoding = Encoding.text,
 ) -> Iterator[OutgoingMessage]:
-    """One message a line; empty lines are skipped. JSON errors name the line number."""
+    """One message a line; empty lines are skipped. JSON errors name the line number.
+
+    Text lines' keys and values are in `key_encoding` / `value_encoding` (text: the bytes
+    as they are); JSON lines' are, unless the line marks its own `encoding`."""
+    if input_format == "text" and (key_encoding, value_encoding) != (Encoding.text,) * 2:
+        yield from _encoded_lines(
+            stream, stop, key, key_delimiter, headers, partition, key_encoding, value_encoding
+        )
+        return
     for number, raw in enumerate(_lines(stream, stop), start=1):
         line = raw.rstrip(b"\n").rstrip(b"\r")
         if not line:
@@ -93,7 +104,7 @@ def read_messages(
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
                 raise UsageError(f"line {number}: not UTF-8 (JSON input must be)") from None
-            message = outgoing_from_json(text, f"line {number}")
+            message = outgoing_from_json(text, f"line {number}", key_encoding, value_encoding)
             yield OutgoingMessage(
                 value=message.value,
                 key=message.key if message.key is not None else key,
@@ -107,3 +118,27 @@ def read_messages(
             if sep:
                 line_key, line = found, rest
         yield OutgoingMessage(line, line_key, headers, partition)  # positional: faster
+
+
+def _encoded_lines(
+    stream: BinaryIO,
+    stop: StopFlag | None,
+    key: bytes | None,
+    key_delimiter: bytes | None,
+    headers: Headers,
+    partition: int | None,
+    key_encoding: Encoding,
+    value_encoding: Encoding,
+) -> Iterator[OutgoingMessage]:
+    """Text lines whose key and value are hex or base64 (the plain path stays lean)."""
+    for number, raw in enumerate(_lines(stream, stop), start=1):
+        line = raw.rstrip(b"\n").rstrip(b"\r")
+        if not line:
+            continue
+        line_key = key
+        if key_delimiter is not None:
+            found, sep, rest = line.partition(key_delimiter)
+            if sep:
+                line_key, line = parse(found, key_encoding, f"line {number}: key"), rest
+        value = parse(line, value_encoding, f"line {number}: value")
+        yield OutgoingMessage(value, line_key, headers, partition)

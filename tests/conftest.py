@@ -298,3 +298,8 @@ def kafkaredis_process(
         env=full_env,
         **kwargs,
     )
+
+
+# Session-wide clusters (started only when a test asks for them); at the end because
+# tests/clusters.py uses the helpers above.
+from tests.clusters import kafka_cluster, redis_cluster, redis_sentinel  # noqa: E402, F401

@@ -88,8 +88,10 @@ class FakeBroker:
 class FakeProducer:
     """MessageProducer: produce() queues; poll()/flush() deliver (or fail) and call back.
 
-    `fail_with` makes every delivery report an error; `hold` keeps messages queued
-    (never delivered, as with an unreachable broker); `max_bytes` rejects big values.
+    `fail_with` makes every delivery report an error (one whose message may be on the
+    broker all the same with `possibly_persisted`: a delivery that timed out); `hold` keeps
+    messages queued (never delivered, as with an unreachable broker); `max_bytes` rejects
+    big values.
     """
 
     def __init__(
@@ -97,11 +99,13 @@ class FakeProducer:
         broker: FakeBroker,
         *,
         fail_with: str | None = None,
+        possibly_persisted: bool = False,
         hold: bool = False,
         max_bytes: int | None = None,
     ) -> None:
         self.broker = broker
         self.fail_with = fail_with
+        self.possibly_persisted = possibly_persisted
         self.hold = hold
         self.max_bytes = max_bytes
         self.queue: list[tuple[StampedMessage, Callable[[DeliveryReport], None]]] = []
@@ -140,7 +144,8 @@ class FakeProducer:
                         message=message,
                         delivered_at_ms=now_ms(),
                         error=self.fail_with,
-                        error_code="FAKE",
+                        error_code="_MSG_TIMED_OUT" if self.possibly_persisted else "FAKE",
+                        possibly_persisted=self.possibly_persisted,
                     )
                 )
                 continue

@@ -11,7 +11,7 @@ _KAFKA_HINTS = {
     "_TRANSPORT": "broker unreachable",
     "_ALL_BROKERS_DOWN": "broker unreachable",
     "_TIMED_OUT": "timed out waiting for the broker",
-    "_MSG_TIMED_OUT": "not delivered in time (broker unreachable?)",
+    "_MSG_TIMED_OUT": "no delivery report in time (outcome unknown: possibly on the broker)",
     "UNKNOWN_TOPIC_OR_PART": "unknown topic or partition",
     "_UNKNOWN_TOPIC": "unknown topic",
     "_UNKNOWN_PARTITION": "unknown partition",
@@ -21,6 +21,44 @@ _KAFKA_HINTS = {
     "SASL_AUTHENTICATION_FAILED": "authentication failed",
     "_AUTHENTICATION": "authentication failed",
 }
+
+
+# A failed delivery report says the message is *not* on the broker only for these:
+# the broker refused it, or it never left this client. Any other error (above all
+# _MSG_TIMED_OUT, a transport failure or a request timeout after the send) may have
+# come after the broker wrote it: librdkafka's rd_kafka_message_status() calls that
+# POSSIBLY_PERSISTED, which confluent-kafka does not expose, so the error code decides.
+NOT_PERSISTED = frozenset(
+    {
+        "_PURGE_QUEUE",
+        "_UNKNOWN_TOPIC",
+        "_UNKNOWN_PARTITION",
+        "_INVALID_ARG",
+        "_MSG_SIZE_TOO_LARGE",
+        "_KEY_SERIALIZATION",
+        "_VALUE_SERIALIZATION",
+        "_QUEUE_FULL",
+        "UNKNOWN_TOPIC_OR_PART",
+        "MSG_SIZE_TOO_LARGE",
+        "RECORD_LIST_TOO_LARGE",
+        "INVALID_MSG",
+        "INVALID_RECORD",
+        "CORRUPT_MESSAGE",
+        "INVALID_REQUIRED_ACKS",
+        "NOT_ENOUGH_REPLICAS",  # refused before the append (the -after-append one is not)
+        "TOPIC_AUTHORIZATION_FAILED",
+        "CLUSTER_AUTHORIZATION_FAILED",
+        "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+        "POLICY_VIOLATION",
+        "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+        "INVALID_TOPIC_EXCEPTION",
+    }
+)
+
+
+def possibly_persisted(error_name: str | None) -> bool:
+    """Could a message whose delivery failed with this error be on the broker anyway?"""
+    return error_name is not None and error_name not in NOT_PERSISTED
 
 
 def kafka_error_name(error: Any) -> str:

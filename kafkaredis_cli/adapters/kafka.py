@@ -15,7 +15,9 @@ from kafkaredis_cli.adapters.errors import (
     describe_kafka_error,
     from_kafka_exception,
     kafka_error_name,
+    possibly_persisted,
 )
+from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
 from kafkaredis_cli.domain.messages import (
     ID_HEADER,
     SENT_AT_HEADER,
@@ -167,13 +169,15 @@ class KafkaProducerAdapter(KafkaClientBase):
             if err is None:
                 on_delivery(DeliveryReport(message, now_ms(), msg.partition(), msg.offset()))
             else:
+                name = kafka_error_name(err)
                 on_delivery(
                     DeliveryReport(
                         message=message,
                         delivered_at_ms=now_ms(),
                         partition=msg.partition() if msg is not None else -1,
                         error=describe_kafka_error(err),
-                        error_code=kafka_error_name(err),
+                        error_code=name,
+                        possibly_persisted=possibly_persisted(name),
                     )
                 )
 
@@ -187,8 +191,8 @@ class KafkaProducerAdapter(KafkaClientBase):
                 if err is None:
                     tally.delivered += 1
                 else:
-                    tally.failed += 1
-                    tally.errors[describe_kafka_error(err)] += 1
+                    unknown = possibly_persisted(kafka_error_name(err))
+                    tally.count_error(describe_kafka_error(err), unknown)
 
             counted = self._counted = (tally, count)
         self._produce(message, counted[1])
@@ -267,10 +271,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
         self._assigned: set[tuple[str, int]] = set()
         self._at_eof: set[tuple[str, int]] = set()
         self._next_offset: dict[tuple[str, int], int] = {}
-        self._pending_start: Start | None = None
-        self._seeded: set[tuple[str, int]] = set()
         self._subscribed = False
-        self._group_assigned = False  # the group's latest assignment is in (maybe empty)
+        self._membership: GroupMembership | None = None  # when subscribed in a group
 
     def _client(self, group: str | None = None, reset: str = "earliest") -> ck.Consumer:
         if self._consumer is None:
@@ -317,37 +319,28 @@ class KafkaConsumerAdapter(KafkaClientBase):
         if partition is not None and not 0 <= partition < partitions:
             raise UsageError(f"topic {topic!r} has partitions 0..{partitions - 1}, not {partition}")
         if group is not None and partition is None:
-            self._pending_start = start if start and start.kind is not StartKind.STORED else None
+            membership = self._membership = GroupMembership(
+                group,
+                start if start and start.kind is not StartKind.STORED else None,
+                self._assigned,
+                self._at_eof,
+                self._positions,
+                self._timeout_s,
+                is_incremental(self._conf),
+            )
             self._subscribed = True
-            consumer.subscribe([topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+            consumer.subscribe(
+                [topic],
+                on_assign=membership.on_assign,
+                on_revoke=membership.on_revoke,
+                on_lost=membership.on_lost,
+            )
             return
         wanted = [partition] if partition is not None else list(range(partitions))
         tps = [ck.TopicPartition(topic, p) for p in wanted]
         positioned = self._positions(tps, start or Start(StartKind.BEGINNING))
         consumer.assign(positioned)
-        self._assigned = {(tp.topic, tp.partition) for tp in positioned}
-
-    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
-        fresh = [tp for tp in partitions if (tp.topic, tp.partition) not in self._seeded]
-        if self._pending_start is not None and fresh:
-            positioned = {
-                (tp.topic, tp.partition): tp for tp in self._positions(fresh, self._pending_start)
-            }
-            partitions = [positioned.get((tp.topic, tp.partition), tp) for tp in partitions]
-        self._seeded.update((tp.topic, tp.partition) for tp in partitions)
-        consumer.assign(partitions)
-        self._assigned = {(tp.topic, tp.partition) for tp in partitions}
-        self._at_eof -= self._assigned
-        self._group_assigned = True
-        if not partitions:
-            log.warning(
-                "group %r gave this consumer no partitions: its other members hold them all",
-                self._group,
-            )
-
-    def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
-        self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
-        self._group_assigned = False  # a rebalance: wait for the next assignment
+        self._assigned.update((tp.topic, tp.partition) for tp in positioned)
 
     def _positions(self, tps: list[Any], start: Start) -> list[Any]:
         consumer = self._client()
@@ -409,6 +402,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
     # -- fetching and committing ---------------------------------------------------------
     def fetch(self, max_messages: int, timeout_s: float) -> list[ConsumedRecord]:
         consumer = self._client()
+        membership = self._membership
+        revocations = membership.revocations if membership is not None else 0
         try:
             # consume(n, timeout) waits the whole timeout unless n messages arrive; take
             # what is there, else wait for the first one only (poll), then drain the rest.
@@ -457,13 +452,21 @@ class KafkaConsumerAdapter(KafkaClientBase):
                     consumed_at,
                 )
             )
+        if membership is not None and membership.revocations != revocations:
+            # A rebalance inside this fetch: records of partitions taken away are dropped
+            # (not handled, not committed); their new owner reads them from the committed
+            # offset.
+            assigned = self._assigned
+            records = [r for r in records if (r.topic, r.partition) in assigned]
         return records
 
     def at_end(self) -> bool:
-        if not self._assigned:
-            # Nothing to read: at the end only once the group has said so (an empty
-            # assignment: other members hold every partition), never while joining.
-            return self._group_assigned
+        """Every partition assigned to this consumer is at its end. A group member with
+        no partitions (joining, in a rebalance, or the others hold them all) is not: it
+        waits for an assignment (bounded by the caller's timeout)."""
+        membership = self._membership
+        if membership is not None and not (membership.has_assignment and self._assigned):
+            return False
         return self._assigned <= self._at_eof
 
     def commit(self, records: Sequence[ConsumedRecord]) -> None:
@@ -472,8 +475,11 @@ class KafkaConsumerAdapter(KafkaClientBase):
         latest: dict[tuple[str, int], int] = {}
         for record in records:
             key = (record.topic, record.partition)
-            latest[key] = max(latest.get(key, -1), record.offset)
-        offsets = [ck.TopicPartition(t, p, o + 1) for (t, p), o in latest.items()]
+            latest[key] = max(latest.get(key, -1), record.offset + 1)
+        if self._membership is not None:
+            self._membership.commit(self._consumer, latest)
+            return
+        offsets = [ck.TopicPartition(t, p, o) for (t, p), o in latest.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
         except ck.KafkaException as exc:
@@ -534,6 +540,14 @@ class KafkaMetadata(KafkaClientBase):
             brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in meta.brokers.values()),
             topics={t: present.get(t, -1) for t in topics},
         )
+
+    def topic_names(self) -> list[str]:
+        """Every topic the cluster lists (internal ones too), sorted."""
+        try:
+            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
+        except ck.KafkaException as exc:
+            raise self._unreachable(exc) from None
+        return sorted(meta.topics)
 
     def close(self) -> None:
         self._admin = None

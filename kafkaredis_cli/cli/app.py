@@ -7,16 +7,21 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from kafkaredis_cli import __version__
-from kafkaredis_cli.cli import cache, check, config, consume, produce, timer
+from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, replay, timer
 from kafkaredis_cli.cli.console import error
-from kafkaredis_cli.cli.state import CliState
+from kafkaredis_cli.cli.root_options import (
+    ROOT_PANEL,
+    LogFormat,
+    LogLevel,
+    RootOptionsGroup,
+    remember,
+)
 from kafkaredis_cli.errors import ExitStatus, KafkaRedisError
 
 
-class KafkaRedisGroup(TyperGroup):
+class KafkaRedisGroup(RootOptionsGroup):
     """Turns known errors into one line on stderr and a documented exit status."""
 
     def invoke(self, ctx: Any) -> Any:
@@ -56,14 +61,25 @@ app = typer.Typer(
     help="Send to Kafka and keep a copy in Redis; read back, check the path, run a canary.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _version(value: bool) -> None:
+    """kafkaredis and the client libraries it runs on (as kcat -V names librdkafka)."""
     if value:
-        sys.stdout.write(f"kafkaredis {__version__}\n")
+        import confluent_kafka
+        import redis
+
+        librdkafka = confluent_kafka.libversion()[0]
+        client = confluent_kafka.version()
+        sys.stdout.write(
+            f"kafkaredis {__version__}\n"
+            f"confluent-kafka {client} (librdkafka {librdkafka})\n"
+            f"redis-py {redis.__version__}\n"
+            f"Python {sys.version.split()[0]}\n"
+        )
         raise typer.Exit()
 
 
@@ -72,45 +88,92 @@ def root(
     ctx: typer.Context,
     bootstrap_servers: Annotated[
         str | None,
-        typer.Option("--bootstrap-servers", "-b", help="Kafka bootstrap servers (host:port,…)."),
+        typer.Option(
+            "--bootstrap-servers",
+            "-b",
+            metavar="HOST:PORT,…",
+            help="Kafka bootstrap servers. (env KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS)",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     redis_url: Annotated[
-        str | None, typer.Option("--redis-url", help="Redis URL (redis:// or rediss://).")
+        str | None,
+        typer.Option(
+            "--redis-url",
+            "-u",
+            metavar="URL",
+            help="Redis URL (redis://, rediss://). (env KAFKAREDIS_REDIS__URL)",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     properties: Annotated[
         list[str] | None,
-        typer.Option("-X", help="librdkafka property key=value (repeatable), as in kcat."),
+        typer.Option(
+            "-X",
+            metavar="KEY=VALUE",
+            help="librdkafka property (repeatable), as in kcat. "
+            "(env KAFKAREDIS_KAFKA__PROPERTIES, JSON)",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     env_file: Annotated[
-        Path | None, typer.Option("--env-file", help="Read settings from this .env file.")
+        Path | None,
+        typer.Option(
+            "--env-file",
+            metavar="PATH",
+            help="Read settings from this .env file (default ./.env).",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     log_level: Annotated[
-        str | None, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR (stderr).")
+        LogLevel | None,
+        typer.Option(
+            "--log-level",
+            case_sensitive=False,
+            help="Logs on stderr from this level. (env KAFKAREDIS_LOG_LEVEL)",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     log_format: Annotated[
-        str | None, typer.Option("--log-format", help="text or json (logs go to stderr).")
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            case_sensitive=False,
+            help="Log line format. (env KAFKAREDIS_LOG_FORMAT)",
+            rich_help_panel=ROOT_PANEL,
+        ),
     ] = None,
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Show the versions of kafkaredis, librdkafka and redis-py.",
+        ),
     ] = False,
 ) -> None:
-    """Options here apply to every command; they win over the environment and .env."""
-    ctx.obj = CliState(
-        bootstrap_servers=bootstrap_servers,
-        redis_url=redis_url,
-        properties=list(properties or []),
-        env_file=env_file,
-        log_level=log_level,
-        log_format=log_format,
-    )
+    """Global options may come before or after the command; they win over the
+    environment and .env."""
+    for name, value in (
+        ("bootstrap_servers", bootstrap_servers),
+        ("redis_url", redis_url),
+        ("properties", properties),
+        ("env_file", env_file),
+        ("log_level", log_level),
+        ("log_format", log_format),
+    ):
+        remember(ctx, name, value)
 
 
 app.command("produce")(produce.produce)
 app.command("consume")(consume.consume)
 app.command("timer")(timer.timer)
+cache.cache_app.command("replay")(replay.replay)
 app.add_typer(cache.cache_app, name="cache")
 app.command("inspect-cache")(cache.inspect_cache)
+app.add_typer(groups.groups_app, name="groups")
 app.command("check")(check.check)
 app.command("config")(config.config)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info, print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import NotFoundError, UsageError
@@ -46,7 +47,10 @@ def list_(
         str | None, typer.Option("--pattern", help="Glob under the prefix, e.g. 'msg:*'.")
     ] = None,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Only records of this topic.")
+        str | None,
+        typer.Option(
+            "--topic", "-t", help="Only records of this topic.", autocompletion=complete_topic
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most N keys.")] = 100,
     as_json: JsonOpt = False,

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.check_redis import redis_rows
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, ConfigError, KafkaRedisError
@@ -17,10 +18,8 @@ def check(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Connect to Kafka (metadata: brokers, topics) and Redis (PING, version)."""
+    """Connect to Kafka (metadata: brokers, topics) and Redis (the mode, every node)."""
     from kafkaredis_cli.adapters.kafka import KafkaMetadata
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
 
     settings = state(ctx).settings()
     rows: list[dict[str, Any]] = []
@@ -59,26 +58,7 @@ def check(
         )
     finally:
         kafka.close()
-    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
-        try:
-            server = store.server_info()
-            rows.append(
-                {
-                    "service": "redis",
-                    "target": settings.redis.masked_url(),
-                    "ok": True,
-                    "detail": f"PONG, redis {server.get('version')} ({server.get('mode')})",
-                }
-            )
-        except KafkaRedisError as exc:
-            rows.append(
-                {
-                    "service": "redis",
-                    "target": settings.redis.masked_url(),
-                    "ok": False,
-                    "detail": exc.message,
-                }
-            )
+    rows += redis_rows(settings)
     if as_json:
         print_json({"ok": all(r["ok"] for r in rows), "checks": rows})
     else:

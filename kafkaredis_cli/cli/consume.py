@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import state
+from kafkaredis_cli.domain.encodings import Encoding
 from kafkaredis_cli.errors import CheckFailed, UsageError
 
 
@@ -24,7 +27,13 @@ class Format(StrEnum):
 def consume(
     ctx: typer.Context,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Topic (default: the first configured).")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     group: Annotated[
         str | None,
@@ -59,6 +68,8 @@ def consume(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not update Redis records.")
     ] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
     from kafkaredis_cli.domain.commands import ConsumeMessage
@@ -91,7 +102,7 @@ def consume(
                     exit_at_end=exit_at_end,
                     timeout_s=timeout,
                     update_cache=not no_cache,
-                    sink=lambda record: render.consumed_line(record, fmt.value),
+                    sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
                     flush=render.flush_consumed,
                     should_stop=lambda: bool(stop),
                 )
@@ -102,6 +113,10 @@ def consume(
         app.close()
     committed = f", offsets committed for group {group_id}" if group_id else ""
     updated = f"{result.cache_updated} Redis record(s) updated"
+    if result.no_record:
+        updated += (
+            f" ({result.no_record} had no Redis record: not cached, expired or not written yet)"
+        )
     info(f"consumed {result.consumed} message(s), {updated}{committed}")
     if result.stopped_by == "timeout" and count is not None and result.consumed < count:
         raise CheckFailed(

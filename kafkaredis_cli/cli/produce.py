@@ -10,14 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
+from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import parse_pairs, state
+from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.errors import (
     CheckFailed,
     Interrupted,
     KafkaError,
     RedisError,
+    UnknownOutcome,
     UsageError,
 )
 
@@ -41,11 +45,18 @@ def produce(
     ctx: typer.Context,
     message: Annotated[str | None, typer.Argument(help="The message value.")] = None,
     topic: Annotated[
-        str | None, typer.Option("--topic", "-t", help="Topic (default: the first configured).")
+        str | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Topic (default: the first configured).",
+            autocompletion=complete_topic,
+        ),
     ] = None,
     key: Annotated[str | None, typer.Option("--key", "-k", help="Message key.")] = None,
     header: Annotated[
-        list[str] | None, typer.Option("--header", "-H", help="Header key=value (repeatable).")
+        list[str] | None,
+        typer.Option("--header", "-H", metavar="KEY=VALUE", help="Header (repeatable)."),
     ] = None,
     partition: Annotated[
         int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")
@@ -78,6 +89,8 @@ def produce(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    key_encoding: KeyEncodingOpt = Encoding.text,
+    value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Send a message to Kafka, keep its record in Redis, and read it back."""
     from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
@@ -93,6 +106,7 @@ def produce(
     if key_delimiter == "":
         raise UsageError("--key-delimiter must not be empty")
     topic = cli.topic(topic)
+    key_bytes = parse(key, key_encoding, "--key") if key is not None else None
 
     if message is not None:
         timeout = timeout or SINGLE_TIMEOUT_S
@@ -102,8 +116,8 @@ def produce(
                 ProduceMessage(
                     topic=topic,
                     message=OutgoingMessage(
-                        value=message.encode(),
-                        key=key.encode() if key is not None else None,
+                        value=parse(message, value_encoding, "MESSAGE"),
+                        key=key_bytes,
                         headers=headers,
                         partition=partition,
                     ),
@@ -133,11 +147,13 @@ def produce(
                     messages=read_messages(
                         stream,
                         input_format=input_format.value,
-                        key=key.encode() if key is not None else None,
+                        key=key_bytes,
                         key_delimiter=key_delimiter.encode() if key_delimiter else None,
                         headers=headers,
                         partition=partition,
                         stop=should_stop,
+                        key_encoding=key_encoding,
+                        value_encoding=value_encoding,
                     ),
                     verify=not no_verify,
                     cache=not no_cache,
@@ -160,6 +176,11 @@ def produce(
         )
     if batch.failed:
         raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
+    if batch.unknown:
+        raise UnknownOutcome(
+            f"{batch.unknown} of {batch.read} messages with an unknown outcome "
+            "(delivery timed out: each may or may not be on the broker)"
+        )
     if batch.cache_failed:
         raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
     if batch.verify_asked and batch.verified < batch.delivered:
@@ -203,7 +224,9 @@ def _progress_bar() -> Iterator[Callable[[BatchProgress], None] | None]:
 
         def update(p: BatchProgress) -> None:
             bar.update(
-                task, description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                task,
+                description=f"read {p.read:,}  delivered {p.delivered:,}  failed {p.failed:,}"
+                f"  unknown outcome {p.unknown:,}",
             )
 
         yield update

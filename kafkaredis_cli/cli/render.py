@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from rich.table import Table
 
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
+from kafkaredis_cli.domain.encodings import Encoding, show
 from kafkaredis_cli.domain.messages import ConsumedRecord
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
 from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
@@ -19,11 +21,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None:
+def produce_result(
+    result: ProduceResult, keys: KeySpace, as_json: bool, replay_of: str | None = None
+) -> None:
     cache_key = keys.message(result.id) if result.cached else None
     if as_json:
         print_json(
             {
+                **({"replay_of": replay_of} if replay_of else {}),
                 "id": result.id,
                 "topic": result.topic,
                 "partition": result.partition,
@@ -45,6 +50,7 @@ def produce_result(result: ProduceResult, keys: KeySpace, as_json: bool) -> None
     lines = [
         f"delivered  {result.topic} partition {result.partition} offset {result.offset}",
         f"id         {result.id}",
+        *([f"replay of  {replay_of}"] if replay_of else []),
         f"sent       {iso(result.sent_at_ms)}  (delivery {_ms(result.delivery_ms)})",
     ]
     if result.cached:
@@ -68,6 +74,7 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         "sent": result.read,
         "delivered": result.delivered,
         "failed": result.failed,
+        "unknown_outcome": result.unknown,
         "cached": result.cached,
         "cache_failed": result.cache_failed,
         "verified": result.verified if result.verify_asked and not result.interrupted else None,
@@ -86,7 +93,8 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         verified = f"{result.verified:,}" if result.verify_asked else "not asked"
     out.print(
         f"sent {result.read:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
-        f"cached {result.cached:,}  cache failed {result.cache_failed:,}  verified {verified}  "
+        f"unknown outcome {result.unknown:,}  cached {result.cached:,}  "
+        f"cache failed {result.cache_failed:,}  verified {verified}  "
         f"({result.rate:,.0f} msg/s in {result.elapsed_s:.2f}s)",
         markup=False,
     )
@@ -101,20 +109,58 @@ def _text(raw: bytes | None) -> str:
     return f"base64:{text}" if b64 else text
 
 
-def consumed_line(record: ConsumedRecord, fmt: str) -> None:
+def consumed_line(
+    record: ConsumedRecord,
+    fmt: str,
+    key_encoding: Encoding = Encoding.text,
+    value_encoding: Encoding = Encoding.text,
+) -> None:
+    """One consumed record on stdout. Keys and values in their encodings: in a table, text
+    shows non-UTF-8 bytes escaped (\\xff); in JSON, text keeps them as base64, marked in
+    "encoding" (so the line reads back as it was); raw writes values' bytes as they are."""
     if fmt == "json":
-        print_json(consumed_to_json(record))
+        data = consumed_to_json(record)
+        for name, raw, encoding in (
+            ("key", record.key, key_encoding),
+            ("value", record.value, value_encoding),
+        ):
+            if encoding is not Encoding.text and raw is not None:
+                data[name] = show(raw, encoding)
+                data["encoding"] = {**data.get("encoding", {}), name: encoding.value}
+        print_json(data)
     elif fmt == "raw":
-        sys.stdout.buffer.write((record.value or b"") + b"\n")  # flushed a fetch at a time
+        value = record.value or b""
+        if value_encoding is not Encoding.text:
+            value = show(value, value_encoding).encode("ascii")
+        sys.stdout.buffer.write(value + b"\n")  # flushed a fetch at a time
     else:
-        headers = ",".join(f"{k}={_text(v)}" for k, v in record.user_headers)
+        headers = ",".join(f"{k}={_shown(v, Encoding.text)}" for k, v in record.user_headers)
         ts = iso(record.timestamp_ms)
         out.print(
             f"{record.topic}[{record.partition}]@{record.offset}  {ts}  "
-            f"key={_text(record.key)}  {('headers=' + headers + '  ') if headers else ''}"
-            f"{_text(record.value)}",
+            f"key={_shown(record.key, key_encoding)}  "
+            f"{('headers=' + headers + '  ') if headers else ''}"
+            f"{_shown(record.value, value_encoding)}",
             markup=False,
         )
+
+
+def consumed_sink(
+    fmt: str, key_encoding: Encoding, value_encoding: Encoding
+) -> Callable[[ConsumedRecord], None]:
+    """What `consume` hands each record to (raw text, the hot path, writes directly)."""
+    if fmt == "raw" and value_encoding is Encoding.text:
+        write = sys.stdout.buffer.write
+
+        def raw(record: ConsumedRecord) -> None:
+            write((record.value or b"") + b"\n")
+
+        return raw
+    return lambda record: consumed_line(record, fmt, key_encoding, value_encoding)
+
+
+def _shown(raw: bytes | None, encoding: Encoding) -> str:
+    return "null" if raw is None else show(raw, encoding)
 
 
 def flush_consumed() -> None:
@@ -209,6 +255,8 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
         "memory_bytes": summary.memory_bytes,
         "server_memory_bytes": summary.server_memory_bytes,
         "server_version": summary.server_version,
+        "mode": summary.mode,
+        "nodes": [dict(n) for n in summary.nodes],
     }
     if as_json:
         print_json(data)
@@ -227,5 +275,11 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     table.add_row("without TTL", f"{summary.without_ttl:,}")
     table.add_row("memory (keys)", f"{(summary.memory_bytes or 0):,} bytes")
     table.add_row("memory (server)", f"{(summary.server_memory_bytes or 0):,} bytes")
-    table.add_row("redis", summary.server_version or "?")
+    table.add_row("redis", f"{summary.server_version or '?'} ({summary.mode})")
+    if len(summary.nodes) > 1:
+        for node in summary.nodes:
+            table.add_row(
+                f"  {node['node']}",
+                f"{node['keys']:,} keys, {node['memory_bytes']:,} bytes",
+            )
     print_table(table)

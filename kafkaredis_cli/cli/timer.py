@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info, out, stdout_is_terminal
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
@@ -30,7 +31,10 @@ def timer(
     topic: Annotated[
         list[str] | None,
         typer.Option(
-            "--topic", "-t", help="Topic (repeatable; rotated tick by tick). Default: configured."
+            "--topic",
+            "-t",
+            help="Topic (repeatable; rotated tick by tick). Default: configured.",
+            autocompletion=complete_topic,
         ),
     ] = None,
     max_loss: Annotated[

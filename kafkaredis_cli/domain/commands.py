@@ -43,13 +43,14 @@ class BatchProgress:
     read: int
     delivered: int
     failed: int
+    unknown: int = 0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BatchResult:
     read: int
     delivered: int
-    failed: int
+    failed: int  # not on the broker (refused, or never sent)
     cached: int
     cache_failed: int
     verified: int
@@ -58,6 +59,7 @@ class BatchResult:
     errors: tuple[str, ...] = ()
     interrupted: bool = False
     input_error: str | None = None  # the input stopped at a bad line (named here)
+    unknown: int = 0  # outcome unknown: delivery timed out, possibly on the broker
 
     @property
     def rate(self) -> float:
@@ -87,6 +89,7 @@ class ConsumeResult:
     reached_end: bool
     stopped_by: str  # count | end | timeout | interrupt | ranges
     records: tuple[ConsumedRecord, ...] = ()
+    no_record: int = 0  # kafkaredis messages whose Redis record was (still) missing
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -122,6 +122,9 @@ class DeliveryReport(NamedTuple):
     offset: int = -1
     error: str | None = None
     error_code: str | None = None
+    # A failed report whose message may be on the broker all the same (the delivery timed
+    # out after the send): "unknown outcome", never counted as failed (not on the broker).
+    possibly_persisted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -145,21 +148,30 @@ def kafkaredis_headers(headers: Headers) -> tuple[bytes | None, bytes | None]:
 
 class DeliveryTally:
     """The delivery reports of a batch that keeps nothing of each message (neither
-    cached nor verified): counts only, so no DeliveryReport is made per message."""
+    cached nor verified): counts only, so no DeliveryReport is made per message.
 
-    __slots__ = ("delivered", "errors", "failed")
+    `failed`: not on the broker; `unknown`: the outcome is unknown (possibly on it)."""
+
+    __slots__ = ("delivered", "errors", "failed", "unknown")
 
     def __init__(self) -> None:
         self.delivered = 0
         self.failed = 0
+        self.unknown = 0
         self.errors: Counter[str] = Counter()
 
     def add(self, report: DeliveryReport) -> None:
         if report.error is None:
             self.delivered += 1
         else:
+            self.count_error(report.error or "delivery failed", report.possibly_persisted)
+
+    def count_error(self, error: str, possibly_persisted: bool) -> None:
+        if possibly_persisted:
+            self.unknown += 1
+        else:
             self.failed += 1
-            self.errors[report.error or "delivery failed"] += 1
+        self.errors[error] += 1
 
 
 class ConsumedRecord(NamedTuple):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from kafkaredis_cli.domain.encodings import ENCODINGS, parse
 from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, Headers, OutgoingMessage
 from kafkaredis_cli.errors import UsageError
 
@@ -110,8 +111,11 @@ def consumed_to_json(record: ConsumedRecord) -> dict[str, Any]:
     return out
 
 
-def outgoing_from_json(line: str, where: str) -> OutgoingMessage:
-    """Parse one `{"key", "value", "headers"}` line; `where` names it in errors."""
+def outgoing_from_json(
+    line: str, where: str, key_encoding: str = "text", value_encoding: str = "text"
+) -> OutgoingMessage:
+    """Parse one `{"key", "value", "headers"}` line; `where` names it in errors. Key and
+    value are in the line's `encoding` marks, else in the encodings given here."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -128,11 +132,23 @@ def outgoing_from_json(line: str, where: str) -> OutgoingMessage:
             data = {**data, field_name: json.dumps(data[field_name])}
     partition = data.get("partition_override")
     return OutgoingMessage(
-        key=decode_text(data.get("key"), encoding.get("key") == BASE64, f"{where}: key"),
-        value=decode_text(data.get("value"), encoding.get("value") == BASE64, f"{where}: value"),
+        key=_decode_field(data.get("key"), encoding.get("key"), key_encoding, f"{where}: key"),
+        value=_decode_field(
+            data.get("value"), encoding.get("value"), value_encoding, f"{where}: value"
+        ),
         headers=headers_from_json(data.get("headers"), where),
         partition=partition if isinstance(partition, int) else None,
     )
+
+
+def _decode_field(text: str | None, marked: Any, default: str, what: str) -> bytes | None:
+    if text is None:
+        return None
+    if marked is None:
+        return parse(text, default, what)
+    if not isinstance(marked, str) or marked not in ENCODINGS:
+        raise UsageError(f"{what}: unknown encoding {marked!r} (text, hex or base64)")
+    return parse(text, marked, f"{what} is marked {marked} but")
 
 
 # A batch keeps each record as one string: a fixed-width first line with what `consume`

@@ -9,6 +9,7 @@ from kafkaredis_cli.domain.commands import ConsumeMessage, ConsumeResult
 from kafkaredis_cli.domain.messages import ConsumedRecord, kafkaredis_headers
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageConsumer, MessageStore
 from kafkaredis_cli.domain.records import Status
+from kafkaredis_cli.handlers.late_records import LateRecords
 
 FETCH_MAX = 5000  # records a fetch returns at most: one Redis call and one commit each
 POLL_S = 0.1
@@ -58,14 +59,19 @@ class ConsumeMessageHandler:
         consumed = updated = 0
         stopped_by = "interrupt"
         last_activity = time.monotonic()
+        late = (
+            LateRecords(self._store) if command.update_cache and self._store is not None else None
+        )
         while not command.should_stop():
             want = FETCH_MAX if command.count is None else min(FETCH_MAX, command.count - consumed)
             records = consumer.fetch(want, POLL_S)
+            if late is not None:
+                updated += late.retry()
             if records:
                 last_activity = time.monotonic()
-                if command.update_cache and self._store is not None:
+                if late is not None:
                     # Redis first, then show, then commit: a failure here commits nothing.
-                    updated += self._store.mark_consumed(updates_for(records, Status.CONSUMED))
+                    updated += late.mark(updates_for(records, Status.CONSUMED))
                 if command.sink is not None:
                     sink = command.sink
                     for record in records:
@@ -87,6 +93,8 @@ class ConsumeMessageHandler:
             ):
                 stopped_by = "timeout"
                 break
+        if late is not None:
+            updated += late.retry(now=True)
         return ConsumeResult(
             consumed=consumed,
             cache_updated=updated,
@@ -94,6 +102,7 @@ class ConsumeMessageHandler:
             committed=command.group is not None,
             reached_end=consumer.at_end(),
             stopped_by=stopped_by,
+            no_record=late.no_record if late is not None else 0,
         )
 
     def _read_ranges(self, command: ConsumeMessage) -> ConsumeResult:

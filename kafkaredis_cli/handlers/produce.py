@@ -29,7 +29,13 @@ from kafkaredis_cli.domain.messages import (
 )
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
 from kafkaredis_cli.domain.records import MessageRecord, Status
-from kafkaredis_cli.errors import KafkaError, KafkaRedisError, RedisError, UsageError
+from kafkaredis_cli.errors import (
+    KafkaError,
+    KafkaRedisError,
+    RedisError,
+    UnknownOutcome,
+    UsageError,
+)
 from kafkaredis_cli.mediator import Mediator
 
 CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
@@ -70,12 +76,18 @@ class ProduceMessageHandler(_ProduceHandler):
         while not reports and time.monotonic() < deadline:
             self._producer.poll(min(0.05, max(0.0, deadline - time.monotonic())))
         if not reports:
-            raise KafkaError(
+            raise UnknownOutcome(
                 f"no delivery report for {stamped.id} within {command.timeout_s:g}s "
                 "(broker unreachable?)",
                 code="_MSG_TIMED_OUT",
             )
         report = reports[0]
+        if report.possibly_persisted:
+            raise UnknownOutcome(
+                f"delivery to {command.topic!r}: outcome unknown (possibly on the broker): "
+                f"{report.error}",
+                code=report.error_code,
+            )
         if not report.ok:
             raise KafkaError(
                 f"delivery to {command.topic!r} failed: {report.error}", code=report.error_code
@@ -193,9 +205,10 @@ class ProduceBatchHandler(_ProduceHandler):
         # A signal may also have ended the input itself (a wait for stdin interrupted).
         interrupted = interrupted or command.should_stop()
         undelivered = self._finish(run, command)
-        if undelivered:
-            run.failed += undelivered
-            run.errors[f"{undelivered} not delivered within {command.timeout_s:g}s"] += 1
+        if undelivered:  # still queued or in flight: they may yet reach the broker
+            run.tally.unknown += undelivered
+            late = f"{undelivered} without a delivery report within {command.timeout_s:g}s"
+            run.errors[late] += 1
         if command.progress is not None:
             command.progress(run.progress())
         verified = self._verify(run, command) if command.verify and not interrupted else 0
@@ -203,6 +216,7 @@ class ProduceBatchHandler(_ProduceHandler):
             read=run.read,
             delivered=run.delivered,
             failed=run.failed,
+            unknown=run.tally.unknown,
             cached=run.cached,
             cache_failed=run.cache_failed,
             verified=verified,
@@ -258,16 +272,21 @@ class ProduceBatchHandler(_ProduceHandler):
                         run.mark(updates)
                         updates.clear()
 
-        self._mediator.send(
-            ConsumeMessage(
-                topic=command.topic,
-                ranges=ranges,
-                update_cache=False,
-                timeout_s=command.timeout_s,
-                sink=check,
-                should_stop=command.should_stop,
+        try:
+            self._mediator.send(
+                ConsumeMessage(
+                    topic=command.topic,
+                    ranges=ranges,
+                    update_cache=False,
+                    timeout_s=command.timeout_s,
+                    sink=check,
+                    should_stop=command.should_stop,
+                )
             )
-        )
+        except KafkaRedisError as exc:
+            # The deliveries stand: what was not read back is counted (and the summary
+            # printed), not lost in an error that tells nothing of the batch.
+            run.errors[f"read-back: {exc}"] += 1
         run.mark(updates)
         return verified
 
@@ -383,10 +402,6 @@ class _BatchRun:
     def failed(self) -> int:
         return self.tally.failed
 
-    @failed.setter
-    def failed(self, count: int) -> None:
-        self.tally.failed = count
-
     def on_delivery(self, report: DeliveryReport) -> None:
         if report.error is not None:
             self.tally.add(report)
@@ -443,4 +458,9 @@ class _BatchRun:
             self.errors[f"cache: {exc}"] += 1
 
     def progress(self) -> BatchProgress:
-        return BatchProgress(read=self.read, delivered=self.delivered, failed=self.failed)
+        return BatchProgress(
+            read=self.read,
+            delivered=self.delivered,
+            failed=self.failed,
+            unknown=self.tally.unknown,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -215,16 +216,21 @@ def test_unknown_topic_is_named(cli: Cli, topic: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_exit_at_end_when_other_members_of_the_group_hold_every_partition(
+def test_exit_at_end_waits_while_other_members_of_the_group_hold_every_partition(
     cli: Cli, env: dict[str, str], services: Services, topic: str
 ) -> None:
-    """A second member that the group gives nothing to read is at its end at once."""
+    """A second member that the group gives nothing to read waits for an assignment
+    (bounded by --timeout): it is not at the end of partitions it never had."""
     produce_lines(cli, ["held"])
     group = f"busy-{topic}"
     # Static members, so the range assignor orders them by instance id: "a" gets the one
     # partition, "b" (the member under test) gets nothing.
     holder = kafkaredis_process(
-        ["-X", "group.instance.id=a", "consume", "-g", group, "--timeout", "60", "-f", "raw"], env
+        [
+            *("-X", "group.instance.id=a", "-X", "heartbeat.interval.ms=300"),
+            *("consume", "-g", group, "--timeout", "60", "-f", "raw"),
+        ],
+        env,
     )
     admin = AdminClient({"bootstrap.servers": services.bootstrap})
 
@@ -234,10 +240,13 @@ def test_exit_at_end_when_other_members_of_the_group_hold_every_partition(
 
     try:
         wait_for(holder_has_the_partition, 30, what="the first member to get the partition")
+        started = time.monotonic()
         result = ok(
-            cli("-X", "group.instance.id=b", "consume", "-g", group, "-e", "--timeout", "30")
+            cli("-X", "group.instance.id=b", "consume", "-g", group, "-e", "--timeout", "4")
         )
+        assert time.monotonic() - started >= 4  # ended by --timeout, not "at the end"
         assert "gave this consumer no partitions" in result.stderr
+        assert "waiting for an assignment" in result.stderr
         assert "consumed 0 message(s)" in result.stderr
     finally:
         holder.terminate()

@@ -221,13 +221,14 @@ def test_broker_down_during_batch_produce(
     proc.stdin.close()
     status, out, err = finish(proc, timeout=90)
 
-    assert status == ExitStatus.KAFKA, err
+    assert status == ExitStatus.UNKNOWN_OUTCOME, err
     summary = json.loads(out)
-    # Every message is either delivered or reported failed, and both are counted.
+    # Every message is delivered, failed or of unknown outcome (its delivery timed out:
+    # librdkafka cannot say whether the broker has it), and all are counted.
     assert summary["read"] == 100
-    assert summary["delivered"] + summary["failed"] == 100
-    assert summary["failed"] >= 50  # at least everything sent while the broker was down
-    assert f"{summary['failed']} of 100 messages not delivered" in err
+    assert summary["delivered"] + summary["failed"] + summary["unknown_outcome"] == 100
+    assert summary["unknown_outcome"] >= 50  # at least everything sent while it was down
+    assert f"{summary['unknown_outcome']} of 100 messages with an unknown outcome" in err
     assert any("_MSG_TIMED_OUT" in e for e in summary["errors"]), summary["errors"]
 
     # Nothing claimed delivered that the broker does not have: every cached record

@@ -12,7 +12,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-EXPECTED_SERVICES = {"kafka", "redis", "kafka-ui", "redis-commander"}
+EXPECTED_SERVICES = {"kafka", "redis", "kafka-ui", "redis-insight"}
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +85,46 @@ def test_all_services_present(services: dict[str, Any]) -> None:
     assert not missing, f"missing services: {sorted(missing)}"
 
 
-def test_images(services: dict[str, Any]) -> None:
-    assert re.fullmatch(r"apache/kafka:4(\.\d+){0,2}", services["kafka"]["image"])
-    assert services["redis"]["image"].startswith("redis:")
-    assert services["kafka-ui"]["image"].startswith("provectuslabs/kafka-ui")
-    assert services["redis-commander"]["image"].startswith("rediscommander/redis-commander")
+def stack_kafka_version() -> str:
+    """The Kafka release scripts/stack runs (DEFAULT_KAFKA_VERSION in scripts/)."""
+    for path in sorted((REPO_ROOT / "scripts").rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            match = re.search(r'DEFAULT_KAFKA_VERSION\s*=\s*"([^"]+)"', text)
+            if match:
+                return match.group(1)
+    raise AssertionError("DEFAULT_KAFKA_VERSION not found under scripts/")
+
+
+def test_kafka_image_is_the_stack_release(services: dict[str, Any]) -> None:
+    assert services["kafka"]["image"] == f"apache/kafka:{stack_kafka_version()}"
+
+
+@pytest.mark.parametrize(
+    ("service", "repository"),
+    [("redis", "redis"), ("kafka-ui", "kafbat/kafka-ui"), ("redis-insight", "redis/redisinsight")],
+)
+def test_images_are_pinned(services: dict[str, Any], service: str, repository: str) -> None:
+    image, _, tag = services[service]["image"].partition(":")
+    assert image == repository
+    assert re.match(r"v?\d+\.\d+", tag), f"{service}: tag {tag!r} is not a pinned version"
+
+
+def test_redis_is_7_4_or_8(services: dict[str, Any]) -> None:
+    tag = services["redis"]["image"].partition(":")[2]
+    assert re.match(r"(7\.4|8)(\.|-|$)", tag), tag
+
+
+@pytest.mark.parametrize("service", sorted(EXPECTED_SERVICES))
+def test_ports_bound_to_loopback_only(services: dict[str, Any], service: str) -> None:
+    for entry in services[service].get("ports") or []:
+        host_ip = entry.get("host_ip") if isinstance(entry, dict) else str(entry).split(":")[0]
+        assert host_ip == "127.0.0.1", f"{service} publishes {entry!r} beyond loopback"
 
 
 @pytest.mark.parametrize(
     ("service", "port"),
-    [("kafka", 9092), ("redis", 6379), ("kafka-ui", 8080), ("redis-commander", 8081)],
+    [("kafka", 9092), ("redis", 6379), ("kafka-ui", 8080), ("redis-insight", 8081)],
 )
 def test_published_ports(services: dict[str, Any], service: str, port: int) -> None:
     assert port in published_ports(services[service])
@@ -157,17 +187,6 @@ def test_kafka_ui_uses_internal_listener(services: dict[str, Any]) -> None:
     assert port.isdigit() and int(port) == internal_listener(kafka_env)[1]
 
 
-def test_redis_commander_points_at_redis(services: dict[str, Any]) -> None:
-    hosts = env_of(services["redis-commander"]).get("REDIS_HOSTS", "")
-    # Format: label:host:port[:db[:password]], comma separated.
-    targets = set()
-    for entry in filter(None, hosts.split(",")):
-        parts = entry.strip().split(":")
-        assert len(parts) >= 3, f"unexpected REDIS_HOSTS entry {entry!r}"
-        targets.add((parts[1], parts[2]))
-    assert ("redis", "6379") in targets
-
-
 @pytest.mark.parametrize(
     ("service", "needle"),
     [("kafka", "kafka-broker-api-versions.sh"), ("redis", "redis-cli")],
@@ -184,7 +203,7 @@ def test_healthchecks(services: dict[str, Any], service: str, needle: str) -> No
 
 @pytest.mark.parametrize(
     ("service", "dependency"),
-    [("kafka-ui", "kafka"), ("redis-commander", "redis")],
+    [("kafka-ui", "kafka"), ("redis-insight", "redis")],
 )
 def test_uis_wait_for_healthy_backends(
     services: dict[str, Any], service: str, dependency: str

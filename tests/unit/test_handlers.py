@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kafkaredis_cli.adapters.errors import possibly_persisted
 from kafkaredis_cli.domain.commands import (
     BatchProgress,
     ConsumeMessage,
@@ -20,7 +21,7 @@ from kafkaredis_cli.domain.messages import (
 )
 from kafkaredis_cli.domain.positions import Start, StartKind
 from kafkaredis_cli.domain.records import Status
-from kafkaredis_cli.errors import KafkaError, RedisError, UsageError
+from kafkaredis_cli.errors import ExitStatus, KafkaError, RedisError, UnknownOutcome, UsageError
 from kafkaredis_cli.handlers.produce import CACHE_CHUNK
 from tests.fakes import FakeBroker, FakeProducer, fake_app
 
@@ -158,13 +159,45 @@ def test_failed_delivery_is_a_kafka_error_and_nothing_is_cached() -> None:
     assert "save" not in app.events
 
 
-def test_no_delivery_report_in_time_is_a_kafka_error() -> None:
+def test_no_delivery_report_in_time_is_an_unknown_outcome() -> None:
     broker = FakeBroker()
     app = fake_app(broker=broker, producer=FakeProducer(broker, hold=True))
-    with pytest.raises(KafkaError, match=r"no delivery report .* within 0.2s") as info:
+    with pytest.raises(UnknownOutcome, match=r"no delivery report .* within 0.2s") as info:
         app.mediator.send(produce(timeout_s=0.2))
     assert info.value.code == "_MSG_TIMED_OUT"
+    assert info.value.exit_status is ExitStatus.UNKNOWN_OUTCOME
     assert app.store.records == {}
+
+
+def test_a_delivery_that_timed_out_after_the_send_is_an_unknown_outcome_not_a_failure() -> None:
+    broker = FakeBroker()
+    producer = FakeProducer(broker, fail_with="Local: Message timed out", possibly_persisted=True)
+    app = fake_app(broker=broker, producer=producer)
+    with pytest.raises(UnknownOutcome, match=r"outcome unknown \(possibly on the broker\)") as info:
+        app.mediator.send(produce())
+    assert info.value.exit_status is ExitStatus.UNKNOWN_OUTCOME
+    assert app.store.records == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "possibly"),
+    [
+        ("_MSG_TIMED_OUT", True),
+        ("_TRANSPORT", True),
+        ("REQUEST_TIMED_OUT", True),
+        ("NOT_ENOUGH_REPLICAS_AFTER_APPEND", True),
+        ("_PURGE_INFLIGHT", True),
+        ("SOMETHING_NEW", True),  # not known to be refused: never claimed "failed"
+        ("MSG_SIZE_TOO_LARGE", False),
+        ("NOT_ENOUGH_REPLICAS", False),
+        ("UNKNOWN_TOPIC_OR_PART", False),
+        ("TOPIC_AUTHORIZATION_FAILED", False),
+        ("_PURGE_QUEUE", False),
+        (None, False),
+    ],
+)
+def test_which_delivery_errors_leave_the_outcome_unknown(code: str | None, possibly: bool) -> None:
+    assert possibly_persisted(code) is possibly
 
 
 def test_unknown_topic_with_auto_create_off_produces_nothing() -> None:
@@ -250,12 +283,24 @@ def test_batch_failed_deliveries_are_counted_not_cached() -> None:
     assert result.errors == ("Broker: down (x10)",)
 
 
-def test_batch_undelivered_within_the_timeout_are_counted_as_failed() -> None:
+def test_batch_undelivered_within_the_timeout_are_counted_as_unknown_outcome() -> None:
     broker = FakeBroker()
     app = fake_app(broker=broker, producer=FakeProducer(broker, hold=True))
     result = app.mediator.send(ProduceBatch(topic="t", messages=lines(5), timeout_s=0.2))
-    assert (result.read, result.delivered, result.failed) == (5, 0, 5)
-    assert any("not delivered within 0.2s" in e for e in result.errors)
+    assert (result.read, result.delivered, result.failed, result.unknown) == (5, 0, 0, 5)
+    assert any("5 without a delivery report within 0.2s" in e for e in result.errors)
+
+
+@pytest.mark.parametrize("cache", [True, False])  # False: the counting-only path
+def test_batch_timed_out_deliveries_are_unknown_outcome_apart_from_failed(cache: bool) -> None:
+    broker = FakeBroker()
+    producer = FakeProducer(broker, fail_with="Local: Message timed out", possibly_persisted=True)
+    app = fake_app(broker=broker, producer=producer)
+    result = app.mediator.send(
+        ProduceBatch(topic="t", messages=lines(6), cache=cache, verify=cache)
+    )
+    assert (result.read, result.delivered, result.failed, result.unknown) == (6, 0, 0, 6)
+    assert result.errors == ("Local: Message timed out (x6)",)
 
 
 def test_batch_stop_ends_the_input_and_still_counts_what_was_sent() -> None:
@@ -515,6 +560,6 @@ def test_adapters_connect_lazily_and_close_by_context_manager() -> None:
         assert consumer._consumer is None
     settings = RedisSettings.model_validate({"url": "redis://127.0.0.1:1/0", "timeout_s": 0.5})
     with RedisStore(settings, KeySpace("p")) as store:
-        assert store._client is None
+        assert store._connection is None
     with pytest.raises(RedisError, match=r"Redis at redis://127\.0\.0\.1:1/0 unreachable"):
         RedisStore(settings, KeySpace("p")).get("x")

@@ -1,0 +1,183 @@
+"""A consumer's membership in a group: its assignment, where `--from` applies, and the
+commits a rebalance must not lose."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import confluent_kafka as ck
+
+from kafkaredis_cli.adapters.errors import from_kafka_exception, kafka_error_name
+from kafkaredis_cli.domain.positions import Start
+
+log = logging.getLogger("kafkaredis.kafka")
+
+TopicPart = tuple[str, int]
+
+# A commit refused because the group is rebalancing (or this member's generation is
+# over): not a failure of the consumer. The offsets are kept and committed when the
+# partitions are revoked (the member's generation still counts then); if that is too
+# late as well, the partitions' next owner reads those records again (at-least-once).
+REBALANCE_ERRORS = frozenset(
+    {"REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "_ASSIGNMENT_LOST"}
+)
+
+
+def is_incremental(conf: Mapping[str, Any]) -> bool:
+    """Does this consumer get its partitions incrementally (cooperative rebalancing, or
+    the KIP-848 `consumer` group protocol) rather than all at once (eager)?"""
+    strategy = str(conf.get("partition.assignment.strategy", ""))
+    return "cooperative" in strategy or str(conf.get("group.protocol", "")) == "consumer"
+
+
+def _names(partitions: list[Any]) -> str:
+    by_topic: dict[str, list[int]] = {}
+    for tp in partitions:
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return "; ".join(f"{t} [{', '.join(map(str, sorted(p)))}]" for t, p in by_topic.items())
+
+
+class GroupMembership:
+    """Rebalance callbacks of one subscribed consumer.
+
+    `--from` (`start`) positions only the partitions the group has no committed offset
+    for: a partition another member already read (and committed) is resumed where it
+    left off, never rewound, whichever member receives it in a rebalance.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        start: Start | None,
+        assigned: set[TopicPart],
+        at_eof: set[TopicPart],
+        positions: Callable[[list[Any], Start], list[Any]],
+        timeout_s: float,
+        incremental: bool,
+    ) -> None:
+        self.group = group
+        self._start = start
+        self.assigned = assigned  # the adapter's own set, kept up to date here
+        self._at_eof = at_eof
+        self._positions = positions
+        self._timeout_s = timeout_s
+        self._incremental = incremental
+        self.has_assignment = False  # an assignment (maybe empty) came since the last revoke
+        self.uncommitted: dict[TopicPart, int] = {}  # next offsets a commit was refused for
+        self.revocations = 0  # revokes and losses so far (a fetch notices one in its call)
+
+    # -- the callbacks (run inside poll/consume) -----------------------------------------
+    def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        if self._start is not None and partitions:
+            partitions = self._positioned(consumer, partitions)
+        try:
+            if self._incremental:
+                consumer.incremental_assign(partitions)
+            else:
+                consumer.assign(partitions)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"assignment in group {self.group!r}") from None
+        keys = {(tp.topic, tp.partition) for tp in partitions}
+        if self._incremental:
+            self.assigned |= keys
+        else:
+            self.assigned.clear()
+            self.assigned |= keys
+        self._at_eof -= keys
+        self.has_assignment = True
+        if partitions:
+            log.info("group %r assigned this consumer %s", self.group, _names(partitions))
+        if not self.assigned:
+            log.warning(
+                "group %r gave this consumer no partitions: its other members hold them "
+                "all; waiting for an assignment",
+                self.group,
+            )
+
+    def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        keys = {(tp.topic, tp.partition) for tp in partitions}
+        self.revocations += 1
+        self._commit_refused(consumer, keys)
+        self._forget(keys)
+        if not self._incremental:
+            self.has_assignment = False  # eager: the next assignment follows
+
+    def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
+        keys = {(tp.topic, tp.partition) for tp in partitions}
+        self.revocations += 1
+        if any(k in self.uncommitted for k in keys):
+            log.warning(
+                "group %r: partitions lost before their offsets could be committed; their "
+                "next owner reads those records again",
+                self.group,
+            )
+        self._forget(keys)
+        if not self._incremental:
+            self.has_assignment = False
+
+    # -- commits -------------------------------------------------------------------------
+    def commit(self, consumer: Any, offsets: Mapping[TopicPart, int]) -> None:
+        """Commit the next offsets; a commit a rebalance refuses is kept for the revoke."""
+        wanted = {**self.uncommitted, **offsets}
+        try:
+            consumer.commit(
+                offsets=[ck.TopicPartition(t, p, o) for (t, p), o in wanted.items()],
+                asynchronous=False,
+            )
+        except ck.KafkaException as exc:
+            name = kafka_error_name(exc.args[0] if exc.args else None)
+            if name not in REBALANCE_ERRORS:
+                raise from_kafka_exception(
+                    exc, f"commit offsets for group {self.group!r}"
+                ) from None
+            log.info("group %r is rebalancing: commit kept for the revoke [%s]", self.group, name)
+            self.uncommitted = wanted
+            return
+        self.uncommitted = {}
+
+    def _commit_refused(self, consumer: Any, keys: set[TopicPart]) -> None:
+        due = {k: o for k, o in self.uncommitted.items() if k in keys}
+        if not due:
+            return
+        try:
+            consumer.commit(
+                offsets=[ck.TopicPartition(t, p, o) for (t, p), o in due.items()],
+                asynchronous=False,
+            )
+        except ck.KafkaException as exc:
+            log.warning(
+                "group %r: commit on revoke failed (%s); the next owner reads those records again",
+                self.group,
+                kafka_error_name(exc.args[0] if exc.args else None),
+            )
+
+    def _forget(self, keys: set[TopicPart]) -> None:
+        self.assigned -= keys
+        self._at_eof -= keys
+        for key in keys:
+            self.uncommitted.pop(key, None)
+
+    # -- where --from applies ----------------------------------------------------------------
+    def _positioned(self, consumer: Any, partitions: list[Any]) -> list[Any]:
+        assert self._start is not None
+        try:
+            committed = consumer.committed(
+                [ck.TopicPartition(tp.topic, tp.partition) for tp in partitions],
+                timeout=self._timeout_s,
+            )
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"committed offsets of group {self.group!r}") from None
+        has_offset = {(tp.topic, tp.partition) for tp in committed if tp.offset >= 0}
+        fresh = [tp for tp in partitions if (tp.topic, tp.partition) not in has_offset]
+        if not fresh:
+            return partitions
+        moved = {(tp.topic, tp.partition): tp for tp in self._positions(fresh, self._start)}
+        if has_offset:
+            log.info(
+                "group %r: --from applies to %s only; the rest resume at their committed offsets",
+                self.group,
+                _names(fresh),
+            )
+        return [moved.get((tp.topic, tp.partition), tp) for tp in partitions]

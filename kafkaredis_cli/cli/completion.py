@@ -1,0 +1,39 @@
+"""Shell completion of values that live on the services: topic names from the broker.
+
+Completion must never hang a shell or print an error into it: the broker gets a short
+deadline, and anything that goes wrong (no settings, no broker) completes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import typer
+
+COMPLETION_TIMEOUT_S = 1.5
+
+
+def complete_topic(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Topic names that start with what was typed (internal `__` topics only when asked).
+
+    The broker is the one the command line names so far (`-b`, `--env-file`), else the
+    environment's and .env's.
+    """
+    with contextlib.suppress(Exception):
+        from kafkaredis_cli.adapters.kafka import KafkaMetadata
+        from kafkaredis_cli.cli.state import state
+        from kafkaredis_cli.settings import load_settings
+
+        logging.disable(logging.CRITICAL)
+        given = state(ctx)
+        kafka = load_settings(given.overrides(), given.env_file).kafka
+        conf = {**kafka.to_librdkafka(), "log_level": "0"}
+        metadata = KafkaMetadata(conf, min(kafka.timeout_s, COMPLETION_TIMEOUT_S))
+        try:
+            names = metadata.topic_names()
+        finally:
+            metadata.close()
+        hidden = not incomplete.startswith("_")
+        return [n for n in names if n.startswith(incomplete) and not (hidden and n[:1] == "_")]
+    return []

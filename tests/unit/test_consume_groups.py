@@ -1,0 +1,176 @@
+"""Group membership (rebalance callbacks, --from only where nothing is committed, commit
+on revoke) on a stand-in for confluent-kafka's Consumer; records marked once they appear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import confluent_kafka as ck
+import pytest
+
+from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
+from kafkaredis_cli.domain.messages import OutgoingMessage, stamp
+from kafkaredis_cli.domain.ports import ConsumedUpdate
+from kafkaredis_cli.domain.positions import Start, StartKind
+from kafkaredis_cli.domain.records import MessageRecord, Status
+from kafkaredis_cli.errors import KafkaError
+from kafkaredis_cli.handlers.late_records import LateRecords
+from tests.fakes import FakeStore
+
+
+class StandInConsumer:
+    """What GroupMembership calls on a confluent_kafka.Consumer, recorded."""
+
+    def __init__(self, committed: dict[int, int] | None = None) -> None:
+        self.committed_offsets = dict(committed or {})
+        self.assigned: list[tuple[int, int]] = []
+        self.calls: list[str] = []
+        self.refuse_commits_with: int | None = None
+        self.commits: list[dict[int, int]] = []
+
+    def committed(self, tps: list[Any], timeout: float) -> list[Any]:
+        return [
+            ck.TopicPartition(
+                tp.topic, tp.partition, self.committed_offsets.get(tp.partition, -1001)
+            )
+            for tp in tps
+        ]
+
+    def assign(self, tps: list[Any]) -> None:
+        self.calls.append("assign")
+        self.assigned = [(tp.partition, tp.offset) for tp in tps]
+
+    def incremental_assign(self, tps: list[Any]) -> None:
+        self.calls.append("incremental_assign")
+        self.assigned += [(tp.partition, tp.offset) for tp in tps]
+
+    def commit(self, offsets: list[Any], asynchronous: bool) -> None:
+        if self.refuse_commits_with is not None:
+            raise ck.KafkaException(ck.KafkaError(self.refuse_commits_with))
+        self.commits.append({tp.partition: tp.offset for tp in offsets})
+
+
+def tps(*partitions: int) -> list[Any]:
+    return [ck.TopicPartition("t", p) for p in partitions]
+
+
+def membership(
+    start: Start | None = None, incremental: bool = False
+) -> tuple[GroupMembership, set[tuple[str, int]], set[tuple[str, int]]]:
+    assigned: set[tuple[str, int]] = set()
+    at_eof: set[tuple[str, int]] = set()
+
+    def positions(partitions: list[Any], start: Start) -> list[Any]:
+        assert start.kind is StartKind.BEGINNING
+        return [ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_BEGINNING) for tp in partitions]
+
+    group = GroupMembership("g", start, assigned, at_eof, positions, 1.0, incremental)
+    return group, assigned, at_eof
+
+
+def test_from_applies_only_to_partitions_the_group_has_not_committed() -> None:
+    group, assigned, _ = membership(Start(StartKind.BEGINNING))
+    consumer = StandInConsumer(committed={0: 40, 2: 7})
+    group.on_assign(consumer, tps(0, 1, 2, 3))
+    assert consumer.assigned == [
+        (0, ck.OFFSET_INVALID),  # committed: resumes at its committed offset
+        (1, ck.OFFSET_BEGINNING),
+        (2, ck.OFFSET_INVALID),
+        (3, ck.OFFSET_BEGINNING),
+    ]
+    assert assigned == {("t", p) for p in range(4)}
+
+
+def test_an_eager_rebalance_replaces_the_assignment_and_waits_for_the_next() -> None:
+    group, assigned, at_eof = membership()
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1, 2))
+    at_eof.update({("t", 0), ("t", 1)})
+    group.on_revoke(consumer, tps(0, 1, 2))
+    assert not assigned and not at_eof and group.has_assignment is False
+    assert group.revocations == 1
+    group.on_assign(consumer, tps(1))
+    assert assigned == {("t", 1)} and group.has_assignment is True
+    assert consumer.calls == ["assign", "assign"]
+
+
+def test_a_cooperative_rebalance_adds_and_removes_partitions() -> None:
+    group, assigned, _ = membership(incremental=True)
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1))
+    group.on_assign(consumer, tps(2))
+    group.on_revoke(consumer, tps(0))
+    assert assigned == {("t", 1), ("t", 2)} and group.has_assignment is True
+    assert consumer.calls == ["incremental_assign", "incremental_assign"]
+    assert is_incremental({"partition.assignment.strategy": "cooperative-sticky"})
+    assert is_incremental({"group.protocol": "consumer"})
+    assert not is_incremental({"partition.assignment.strategy": "range,roundrobin"})
+
+
+def test_a_commit_refused_by_a_rebalance_is_made_on_revoke() -> None:
+    group, _, _ = membership()
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1))
+    consumer.refuse_commits_with = ck.KafkaError.REBALANCE_IN_PROGRESS
+    group.commit(consumer, {("t", 0): 10})  # not an error: kept for the revoke
+    group.commit(consumer, {("t", 1): 5, ("t", 0): 12})
+    assert group.uncommitted == {("t", 0): 12, ("t", 1): 5}
+    consumer.refuse_commits_with = None
+    group.on_revoke(consumer, tps(0, 1))
+    assert consumer.commits == [{0: 12, 1: 5}]
+    assert group.uncommitted == {}
+
+
+def test_a_commit_failing_for_another_reason_is_an_error() -> None:
+    group, _, _ = membership()
+    consumer = StandInConsumer()
+    consumer.refuse_commits_with = ck.KafkaError.GROUP_AUTHORIZATION_FAILED
+    with pytest.raises(KafkaError, match="commit offsets for group 'g'"):
+        group.commit(consumer, {("t", 0): 1})
+
+
+# -- records that appear after their message was consumed ------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def record_of(message_id: str) -> MessageRecord:
+    from kafkaredis_cli.domain.messages import DeliveryReport, StampedMessage
+
+    stamped = StampedMessage(message_id, "t", 1, OutgoingMessage(b"v"))
+    return MessageRecord.from_delivery(DeliveryReport(stamped, 2, 0, 0))
+
+
+def updates(n: int) -> list[ConsumedUpdate]:
+    return [
+        ConsumedUpdate(stamp("t", OutgoingMessage(b"v")).id, 100, 1.0, Status.CONSUMED)
+        for _ in range(n)
+    ]
+
+
+def test_a_record_written_after_its_message_was_consumed_is_marked_once_it_appears() -> None:
+    store, clock = FakeStore([]), Clock()
+    late = LateRecords(store, grace_s=10, retry_every_s=1, clock=clock)
+    batch = updates(4)
+    store.save([record_of(u.id) for u in batch[:1]], 60)
+    assert late.mark(batch) == 1 and late.no_record == 3
+    store.save([record_of(u.id) for u in batch[1:3]], 60)  # the producer's write lands
+    assert late.retry() == 0  # not yet: at most once a second
+    clock.now = 1.0
+    assert late.retry() == 2 and late.no_record == 1
+    assert {store.records[u.id].status for u in batch[:3]} == {Status.CONSUMED}
+    clock.now = 11.0  # the last one never comes: given up after the grace
+    assert late.retry() == 0 and late.no_record == 1 and late.given_up == 1
+    assert late.retry(now=True) == 0  # nothing left waiting
+
+
+def test_waiting_updates_are_bounded() -> None:
+    store = FakeStore([])
+    late = LateRecords(store, max_waiting=5, clock=Clock())
+    late.mark(updates(4))
+    late.mark(updates(4))  # over the bound: counted at once, not kept
+    assert late.no_record == 8 and late.given_up == 4

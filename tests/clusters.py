@@ -163,24 +163,34 @@ class RedisClusterNodes(StackNodes):
             return f"redis-{int(node) - self.base_port + 1}"
         return node
 
-    def primaries(self) -> list[int]:
-        """Ports of the primaries that hold slots, as the first answering node sees them."""
+    def view(self) -> dict[int, tuple[str, int | None]]:
+        """port -> (role, port of its primary) as the first answering node sees the cluster;
+        role is "master", "slave" or "fail" (a node the cluster marks failed)."""
         import redis
 
         for port in self.ports:
             try:
                 with redis.Redis(port=port, socket_timeout=2) as client:
-                    nodes = client.execute_command("CLUSTER NODES")
+                    nodes = client.execute_command("CLUSTER NODES")  # parsed: "ip:port" -> {...}
             except redis.RedisError:
                 continue
-            text = nodes.decode() if isinstance(nodes, bytes) else str(nodes)
-            rows = [line.split() for line in text.splitlines()]
-            return sorted(
-                int(r[1].split("@")[0].rsplit(":", 1)[1])
-                for r in rows
-                if "master" in r[2] and "fail" not in r[2] and len(r) > 8
-            )
-        return []
+            port_of = {n["node_id"]: int(addr.rsplit(":", 1)[1]) for addr, n in nodes.items()}
+            view: dict[int, tuple[str, int | None]] = {}
+            for node in nodes.values():
+                flags = node["flags"].split(",")
+                role = "fail" if "fail" in flags else ("master" if "master" in flags else "slave")
+                view[port_of[node["node_id"]]] = (role, port_of.get(node["master_id"]))
+            return view
+        return {}
+
+    def primaries(self) -> list[int]:
+        """Ports of the primaries (not failed), as the first answering node sees them."""
+        return sorted(p for p, (role, _) in self.view().items() if role == "master")
+
+    def replica_of(self, primary: int) -> int | None:
+        """The port of a replica of `primary` (None if it has none)."""
+        found = [p for p, (role, of) in self.view().items() if role == "slave" and of == primary]
+        return found[0] if found else None
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """cluster_state:ok on every node, 3 primaries each with a replica."""

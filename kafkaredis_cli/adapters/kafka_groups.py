@@ -66,6 +66,7 @@ class KafkaGroupAdmin(KafkaMetadata):
         futures = self._metadata_client().describe_consumer_groups(
             list(groups), request_timeout=self._timeout_s
         )
+        offsets = {g: self._ask_committed(g) for g in groups}  # all asked at once
         out: list[GroupInfo] = []
         for group in groups:
             try:
@@ -80,7 +81,7 @@ class KafkaGroupAdmin(KafkaMetadata):
                 for member in found.members
                 for tp in (member.assignment.topic_partitions if member.assignment else [])
             }
-            topics.update(t for t, _p in self.committed(group))
+            topics.update(t for t, _p in self._committed(group, offsets[group]))
             out.append(
                 GroupInfo(
                     group,
@@ -93,11 +94,19 @@ class KafkaGroupAdmin(KafkaMetadata):
         return out
 
     def committed(self, group: str) -> dict[tuple[str, int], int]:
+        return self._committed(group, self._ask_committed(group))
+
+    def _ask_committed(self, group: str) -> Future[Any]:
+        """One group a request (librdkafka's limit): the answer comes as a future."""
         request = [ck.ConsumerGroupTopicPartitions(group)]
         futures = self._metadata_client().list_consumer_group_offsets(
             request, request_timeout=self._timeout_s
         )
-        result = self._wait(futures[group], f"committed offsets of group {group!r}")
+        future: Future[Any] = futures[group]
+        return future
+
+    def _committed(self, group: str, future: Future[Any]) -> dict[tuple[str, int], int]:
+        result = self._wait(future, f"committed offsets of group {group!r}")
         return {
             (tp.topic, tp.partition): tp.offset
             for tp in result.topic_partitions or []

@@ -85,6 +85,11 @@ def lag(
     chosen = cli.topic(topic) if topic is not None else None
     found: list[GroupLag] = _send(ctx, GroupsLag(groups=tuple(names or ()), topic=chosen))
     _print_lag(found, as_json)
+    if not found:
+        info("no consumer groups")
+    for g in found:
+        if g.members == 0 and all(p.committed is None for p in g.partitions):
+            warn(f"group {g.group} has no members and no committed offsets (state {g.state})")
     if max_lag is None:
         return
     if per_partition:

@@ -215,6 +215,8 @@ def bring_up(
         if redis_start:
             redis_modes.prepare(stack, fresh=fresh.get("redis", False))
         for node in redis_start:  # data nodes before the sentinel (last in the list)
+            if node.kind == "sentinel" and len(redis_start) > 1:
+                redis_modes.await_replication(stack)
             procs[node.name] = redis_modes.start(stack, node, redis)
             write_pid(stack, node, procs[node.name].pid)
         for node in kafka_start:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from stacklib.layout import HOST, SENTINEL_SERVICE, Node, Stack, StackError, say
@@ -85,9 +86,11 @@ def server_args(stack: Stack, node: Node) -> list[str]:
         "--logfile",
         str(stack.logs / f"{node.name}.log"),
     ]
-    password = stack.redis_password()
-    if password and mode(stack) != "standalone":
-        args += ["--masterauth", password]
+    if mode(stack) != "standalone":
+        args += ["--repl-diskless-sync-delay", "0"]  # a replica syncs at once, not in 5 s
+        password = stack.redis_password()
+        if password:
+            args += ["--masterauth", password]
     if mode(stack) == "cluster":
         args += [
             "--cluster-enabled",
@@ -178,6 +181,21 @@ def start(stack: Stack, node: Node, redis: str) -> subprocess.Popen[bytes]:
                 cmd += ["--replicaof", HOST, str(master)]
         cmd += stack.cfg["redis_args"]
     return spawn(cmd, stack.logs / f"{node.name}.out", home)
+
+
+def await_replication(stack: Stack, timeout: float = 10.0) -> None:
+    """Before the sentinel starts: let the master list its replica online, so that the
+    sentinel's first INFO finds the replica (it asks again only every 10 s)."""
+    deadline = time.monotonic() + timeout
+    master = next(n for n in stack.redis_nodes() if n.port == current_master_port(stack))
+    while time.monotonic() < deadline:
+        try:
+            info = info_fields(cli(stack, master, "INFO", "replication"))
+        except ProbeError:
+            info = {}
+        if any("state=online" in v for k, v in info.items() if k.startswith("slave")):
+            return
+        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------

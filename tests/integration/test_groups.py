@@ -119,6 +119,9 @@ def test_lag_of_a_group_that_consumed_40_of_100(
     assert per.exit_code == 1 and "over --max-lag" in per.stderr
     ok(cli("groups", "lag", group, "--per-partition", "--max-lag", str(worst)))
 
+    typo = ok(cli("groups", "lag", f"{group}-typo", "--max-lag", "0"))
+    assert f"group {group}-typo has no members and no committed offsets" in typo.stderr
+
 
 def test_groups_lists_state_members_and_topics(
     cli: Cli, services: Services, topic: str, consumed_40_of_100: str
@@ -260,3 +263,18 @@ def test_reset_needs_a_topic_and_an_existing_one(cli: Cli, services: Services, t
     assert lag.exit_code == 4
     admin = AdminClient({"bootstrap.servers": services.bootstrap})
     assert topic not in admin.list_topics(timeout=10).topics  # asking did not create it
+
+
+def test_reset_gives_a_new_group_its_starting_offsets(
+    cli: Cli, services: Services, topic: str, group: str, make_topic: Callable[..., str]
+) -> None:
+    make_topic(topic, PARTITIONS)
+    produce_spread(services, topic, 4, 1_700_000_000_000)
+    assert committed_offsets(services, group, topic) == {p: None for p in range(PARTITIONS)}
+    plan = reset(cli, group, topic, "--to-offset", "2", "--execute")
+    assert plan["partitions"] == [
+        {"partition": p, "current": None, "new": 2} for p in range(PARTITIONS)
+    ]
+    assert committed_offsets(services, group, topic) == {p: 2 for p in range(PARTITIONS)}
+    [lag] = lag_json(cli, group)
+    assert lag["lag"] == 2 * PARTITIONS and lag["topics"] == {topic: 2 * PARTITIONS}

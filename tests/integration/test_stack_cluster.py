@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import redis
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, PartitionMetadata
 
-from tests.clusters import KafkaCluster
+from tests.clusters import SENTINEL_SERVICE, KafkaCluster, RedisClusterNodes, RedisSentinel
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -39,13 +40,31 @@ def _new_topic(cluster: KafkaCluster, partitions: int = 3) -> str:
     return name
 
 
-def _isr_sizes(cluster: KafkaCluster, topic: str) -> list[int]:
-    """In-sync replica counts by partition ([] while no broker answers in time)."""
+def _partitions(cluster: KafkaCluster, topic: str) -> list[PartitionMetadata]:
+    """The topic's partitions by id, as one broker sees them ([] if it does not answer)."""
     try:
         meta = _admin(cluster).list_topics(topic, timeout=10).topics[topic]
     except KafkaException:
         return []
-    return [len(p.isrs) for p in sorted(meta.partitions.values(), key=lambda p: p.id)]
+    return sorted(meta.partitions.values(), key=lambda p: p.id)
+
+
+def _isr_sizes(cluster: KafkaCluster, topic: str) -> list[int]:
+    return [len(p.isrs) for p in _partitions(cluster, topic)]
+
+
+def _replica_sets(cluster: KafkaCluster, topic: str) -> list[list[int]]:
+    return [sorted(p.replicas) for p in _partitions(cluster, topic)]
+
+
+def _topic_config(cluster: KafkaCluster, topic: str, key: str) -> str | None:
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    admin = _admin(cluster)  # kept alive until the answer is in
+    try:
+        configs = admin.describe_configs([resource])[resource].result(timeout=10)
+    except KafkaException:
+        return None
+    return str(configs[key].value)
 
 
 def test_three_brokers_with_rf3_and_min_isr2(kafka_cluster: KafkaCluster) -> None:
@@ -56,11 +75,19 @@ def test_three_brokers_with_rf3_and_min_isr2(kafka_cluster: KafkaCluster) -> Non
         kafka_cluster.port(n) for n in kafka_cluster.node_ids
     ]
     name = _new_topic(kafka_cluster)
-    partitions = admin.list_topics(name, timeout=10).topics[name].partitions.values()
-    assert [sorted(p.replicas) for p in partitions] == [[1, 2, 3]] * 3
-    resource = ConfigResource(ConfigResource.Type.TOPIC, name)
-    configs = admin.describe_configs([resource])[resource].result(timeout=10)
-    assert configs["min.insync.replicas"].value == "2"
+    # Each broker answers from its own metadata: one may not know the new topic yet.
+    wait_for(
+        lambda: _replica_sets(kafka_cluster, name) == [[1, 2, 3]] * 3,
+        10,
+        interval=0.2,
+        what="3 partitions, each on brokers 1, 2 and 3",
+    )
+    wait_for(
+        lambda: _topic_config(kafka_cluster, name, "min.insync.replicas") == "2",
+        10,
+        interval=0.2,
+        what="min.insync.replicas 2",
+    )
 
 
 def test_killed_node_leaves_partitions_under_replicated_until_restarted(
@@ -99,3 +126,106 @@ def test_paused_node_drops_out_and_returns_when_resumed(kafka_cluster: KafkaClus
         kafka_cluster.resume(3)
     kafka_cluster.wait_healthy(60)
     wait_for(lambda: _isr_sizes(kafka_cluster, name) == [3, 3, 3], 10, what="a full ISR")
+
+
+# --------------------------------------------------------------------------
+# Redis Cluster
+
+
+def test_redis_cluster_has_three_primaries_with_replicas_over_all_slots(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    client = redis.RedisCluster.from_url(redis_cluster.url)
+    try:
+        info = client.cluster_info(target_nodes=redis.RedisCluster.RANDOM)
+        assert info["cluster_state"] == "ok"
+        assert int(info["cluster_slots_ok"]) == 16384
+        primaries = redis_cluster.primaries()
+        assert len(primaries) == 3
+        assert all(redis_cluster.replica_of(p) is not None for p in primaries)
+        keys = [f"stack-test-{i}" for i in range(30)]
+        for key in keys:
+            client.set(key, key)
+        assert [client.get(k) for k in keys] == [k.encode() for k in keys]
+        owners = {client.get_node_from_key(k).port for k in keys}
+        assert owners == set(primaries)  # the keys spread over every primary
+    finally:
+        client.close()
+
+
+def test_redis_cluster_promotes_the_replica_of_a_killed_primary(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    victim = redis_cluster.primaries()[0]
+    replica = redis_cluster.replica_of(victim)
+    assert replica is not None
+    client = redis.RedisCluster.from_url(redis_cluster.url)
+    key = next(f"k{i}" for i in range(10_000) if client.get_node_from_key(f"k{i}").port == victim)
+    client.set(key, "kept")
+    client.close()
+    with redis.Redis(port=victim) as direct:  # the write reached the replica
+        assert direct.execute_command("WAIT", 1, 5000) == 1
+
+    redis_cluster.kill(victim)
+    try:
+        wait_for(
+            lambda: redis_cluster.view().get(replica, ("", None))[0] == "master",
+            30,
+            interval=0.2,
+            what=f"replica {replica} to be promoted",
+        )
+        wait_for(
+            lambda: _cluster_ok(replica), 30, interval=0.2, what="cluster_state:ok after failover"
+        )
+        with redis.Redis(port=replica) as promoted:
+            assert promoted.get(key) == b"kept"
+    finally:
+        redis_cluster.start(victim)
+    wait_for(
+        lambda: redis_cluster.view().get(victim) == ("slave", replica),
+        30,
+        interval=0.2,
+        what=f"{victim} to rejoin as a replica of {replica}",
+    )
+    redis_cluster.wait_healthy(60)
+
+
+def _cluster_ok(port: int) -> bool:
+    with redis.Redis(port=port, socket_timeout=2) as client:
+        return bool(client.cluster("INFO")["cluster_state"] == "ok")
+
+
+# --------------------------------------------------------------------------
+# Redis Sentinel
+
+
+def test_sentinel_names_a_new_master_when_the_master_is_killed(
+    redis_sentinel: RedisSentinel,
+) -> None:
+    sentinel = redis.Sentinel([("127.0.0.1", redis_sentinel.sentinel_port)], socket_timeout=2)
+    master = sentinel.master_for(SENTINEL_SERVICE)
+    master.set("stack-test", "before")
+    assert master.execute_command("WAIT", 1, 5000) == 1
+
+    old = redis_sentinel.kill_master()
+    try:
+        new = redis_sentinel.wait_master_changed(old, 30)
+        assert new in redis_sentinel.data_ports and new != old
+        with redis.Redis(port=new) as promoted:
+            assert promoted.info("replication")["role"] == "master"
+        wait_for(lambda: _writes(master), 10, interval=0.2, what="a write through the sentinel")
+        assert master.get("stack-test") == b"after"
+    finally:
+        redis_sentinel.start(old)
+    redis_sentinel.wait_healthy(60)
+    with redis.Redis(port=old) as rejoined:
+        assert rejoined.info("replication")["role"] == "slave"
+    master.close()
+
+
+def _writes(master: redis.Redis) -> bool:
+    try:
+        master.set("stack-test", "after")
+    except redis.RedisError:
+        return False
+    return True

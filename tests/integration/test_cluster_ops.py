@@ -61,20 +61,41 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
     replicated = create_topic(bootstrap, f"rf3-{uuid.uuid4().hex[:8]}", 6)
     single = f"rf1-{uuid.uuid4().hex[:8]}"  # its one replica on broker 2
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    admin.create_topics([NewTopic(single, num_partitions=1, replica_assignment=[[2]])])[
-        single
-    ].result(30)
+    admin.create_topics(
+        [
+            NewTopic(
+                single,
+                num_partitions=1,
+                replica_assignment=[[2]],
+                config={"min.insync.replicas": "1"},  # the topic's own, over the brokers' 2
+            )
+        ]
+    )[single].result(30)
     wait_for(lambda: leader_of(bootstrap, single, 0) == 2, 30, what="the RF 1 topic's leader")
     monkeypatch.setenv("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", bootstrap)
     monkeypatch.setenv("KAFKAREDIS_KAFKA__TOPICS", f"{replicated},{single}")
     monkeypatch.setenv("KAFKAREDIS_KAFKA__EXPECTED_BROKERS", "3")
 
-    status, healthy, err = check_json(cli)
-    assert status == 0, (healthy, err)
+    # A topic just created may take a moment to have every replica in sync, and its
+    # configuration to be known to every broker.
+    last: list[Any] = []
+
+    def passes() -> bool:
+        last[:] = check_json(cli)
+        topics = [c for c in last[1]["checks"] if c.get("check") == "topic"]
+        return last[0] == 0 and all("min.insync.replicas" in c["detail"] for c in topics)
+
+    try:
+        wait_for(passes, 30, interval=0.5, what="check to pass on the whole cluster")
+    except AssertionError as exc:
+        raise AssertionError([c for c in last[1]["checks"] if not c["ok"]]) from exc
+    _, healthy, _ = last
     rows = {(c["check"], c["target"]): c for c in healthy["checks"] if "check" in c}
     assert rows[("brokers", "expected 3")]["detail"] == "3 of 3 registered (1,2,3)"
     topic_row = rows[("topic", replicated)]
     assert topic_row["detail"] == "6 partition(s), replication factor 3, min.insync.replicas 2"
+    single_row = rows[("topic", single)]
+    assert single_row["detail"] == "1 partition(s), replication factor 1, min.insync.replicas 1"
     # --brokers wins over the setting.
     status, more, _ = check_json(cli, "--brokers", "4")
     assert status == 1

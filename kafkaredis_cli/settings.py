@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kafkaredis_cli.errors import ConfigError
+from kafkaredis_cli.redis_url import RedisTarget, parse_redis_url
+from kafkaredis_cli.redis_url import mask_url as _mask_url
 
 _SECRET_KEY = re.compile(
     r"(password|secret|token|credential|\.key$|key\.pem|jaas|oauthbearer\.config)", re.I
@@ -126,31 +134,34 @@ class KafkaSettings(BaseModel):
         return data
 
 
+RedisMode = Literal["auto", "standalone", "cluster", "sentinel"]
+
+
 class RedisSettings(BaseModel):
     url: SecretStr = Field(
         SecretStr("redis://localhost:6379/0"),
-        description="redis:// or rediss:// URL; may hold a password (never printed)",
+        description="redis://, rediss://, unix:// or redis+sentinel://HOST:PORT/SERVICE URL; "
+        "may hold a password (never printed)",
+    )
+    mode: RedisMode = Field(
+        "auto",
+        description="auto (a node with cluster_enabled:1 is used as a cluster), standalone, "
+        "cluster or sentinel (the redis+sentinel:// URL)",
+    )
+    sentinel_password: SecretStr | None = Field(
+        None, description="Password of the Sentinels (the URL's is the Redis one)"
     )
     key_prefix: str = Field("kafkaredis", description="Prefix of every key kafkaredis writes")
     ttl_s: int = Field(3600, gt=0, description="TTL of message records, seconds")
-    timeout_s: float = Field(5.0, gt=0, description="Bound on connecting and each command")
+    timeout_s: float = Field(
+        5.0, gt=0, description="Bound on connecting, each command, and a write's retries"
+    )
     retries: int = Field(2, ge=0, description="Retries of a failed connection or command")
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: SecretStr) -> SecretStr:
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(
-                f"URL scheme {parts.scheme + '://' if parts.scheme else '(none)'} is not "
-                "redis://, rediss:// or unix://"
-            )
-        if parts.scheme != "unix" and not parts.hostname:
-            raise ValueError("the URL names no host")
-        try:
-            _ = parts.port
-        except ValueError:
-            raise ValueError("the URL's port is not a number from 1 to 65535") from None
+        parse_redis_url(value.get_secret_value())
         return value
 
     @field_validator("key_prefix")
@@ -160,23 +171,30 @@ class RedisSettings(BaseModel):
             raise ValueError("the prefix must be non-empty, without spaces or glob characters")
         return value.rstrip(":")
 
+    @model_validator(mode="after")
+    def _mode_fits_url(self) -> RedisSettings:
+        target = self.target()
+        if self.mode == "sentinel" and not target.sentinel:
+            raise ValueError("mode sentinel needs a redis+sentinel://HOST:PORT/SERVICE URL")
+        if target.sentinel and self.mode not in ("auto", "sentinel"):
+            raise ValueError(f"a redis+sentinel:// URL cannot be used in mode {self.mode}")
+        if target.path is not None and self.mode == "cluster":
+            raise ValueError("a cluster is reached by redis://HOST:PORT, not a unix socket")
+        if len(target.hosts) > 1 and self.mode == "standalone" and not target.sentinel:
+            raise ValueError("mode standalone takes one HOST:PORT, not a list")
+        if target.db and self.mode == "cluster":
+            raise ValueError("Redis Cluster has database 0 only")
+        return self
+
+    def target(self) -> RedisTarget:
+        return parse_redis_url(self.url.get_secret_value())
+
     def masked_url(self) -> str:
         return mask_url(self.url.get_secret_value())
 
 
 def mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None and not (parts.username and parts.scheme.startswith("redis")):
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    auth = f"{user}:{MASK}@" if parts.password is not None else f"{MASK}@"
-    if parts.password is None and user:
-        # redis://secret@host puts the password where the user name goes
-        auth = f"{MASK}@"
-    return urlunsplit((parts.scheme, auth + host, parts.path, parts.query, parts.fragment))
+    return _mask_url(url, MASK)
 
 
 class Settings(BaseSettings):
@@ -203,7 +221,11 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         return {
             "kafka": self.kafka.masked(),
-            "redis": {**self.redis.model_dump(), "url": self.redis.masked_url()},
+            "redis": {
+                **self.redis.model_dump(),
+                "url": self.redis.masked_url(),
+                "sentinel_password": MASK if self.redis.sentinel_password else None,
+            },
             "log_level": self.log_level,
             "log_format": self.log_format,
         }

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import random
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -84,6 +85,9 @@ class StackNodes:
             self.stack("up")
         else:
             self.stack("start", self.node_name(node))
+
+
+N = TypeVar("N", bound=StackNodes)
 
 
 @dataclass
@@ -256,32 +260,39 @@ class RedisSentinel(StackNodes):
         wait_for(self.status_ok, timeout, interval=0.5, what="the Redis sentinel setup")
 
 
-def _session(nodes: StackNodes) -> Iterator[StackNodes]:
-    try:
-        nodes.up()
-        yield nodes
-    finally:
-        nodes.down()
+def _session(make: Callable[[int], N], ports: int) -> Iterator[N]:
+    """Start `make(first port)` on `ports` free ports (other ports if another process took
+    one meanwhile), yield it, then stop it and wipe its data, also when tests failed."""
+    for attempt in range(3):
+        nodes = make(free_port_block(ports))
+        try:
+            result = run_stack("up", "--dir", str(nodes.dir), *nodes.layout())
+            if result.returncode == 0:
+                yield nodes
+                return
+        finally:
+            nodes.down()
+        if "already in use" not in result.stderr or attempt == 2:
+            what = type(nodes).__name__
+            pytest.fail(f"could not start {what}:\n{result.stdout}\n{result.stderr}")
 
 
 @pytest.fixture(scope="session")
 def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     """A 3-node Kafka cluster for the whole session (started on first use)."""
-    ports = free_port_block(2 * KAFKA_BROKERS)
-    cluster = KafkaCluster(tmp_path_factory.mktemp("kafka-cluster"), ports)
-    yield from _session(cluster)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("kafka-cluster")
+    yield from _session(lambda port: KafkaCluster(directory, port), 2 * KAFKA_BROKERS)
 
 
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
     """A Redis Cluster of 3 primaries and 3 replicas for the whole session."""
-    ports = free_port_block(2 * REDIS_CLUSTER_NODES)
-    nodes = RedisClusterNodes(tmp_path_factory.mktemp("redis-cluster"), ports)
-    yield from _session(nodes)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("redis-cluster")
+    yield from _session(lambda port: RedisClusterNodes(directory, port), 2 * REDIS_CLUSTER_NODES)
 
 
 @pytest.fixture(scope="session")
 def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinel]:
     """A Redis master, a replica and one sentinel (service `kafkaredis`) for the session."""
-    nodes = RedisSentinel(tmp_path_factory.mktemp("redis-sentinel"), free_port_block(3))
-    yield from _session(nodes)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("redis-sentinel")
+    yield from _session(lambda port: RedisSentinel(directory, port), 3)

@@ -6,20 +6,18 @@ import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
-from itertools import islice
 from typing import Any, cast
 
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
 from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import from_redis_exception
+from kafkaredis_cli.adapters.redis_connect import RedisConnection, connect
+from kafkaredis_cli.adapters.redis_writes import SlotScript
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
 from kafkaredis_cli.domain.records import (
     BLOB_HEAD_BYTES,
     BLOB_PREFIXES,
-    STATE_WIDTH,
     MessageRecord,
     blob_summary,
     state_line,
@@ -29,36 +27,35 @@ from kafkaredis_cli.settings import RedisSettings
 
 log = logging.getLogger("kafkaredis.redis")
 
-CHUNK = 1000  # records one pipeline or script call carries at once
-
-# A batch's records: one string per message (MessageRecord.to_blob), written by one
-# script call per chunk: SET ... EX for each key. ARGV[1] is the TTL, ARGV[i + 1] the
-# record of KEYS[i]. (Single messages keep a hash: readable with HGETALL.)
-_SAVE_BLOBS = """
+# Every record is one string (MessageRecord.to_blob): a single message, a batch and a
+# timer tick alike. SET ... EX for each key; ARGV[1] is the TTL, ARGV[i + 1] the record
+# of KEYS[i]. Called once per hash slot's keys (redis_writes.SlotScript).
+_SAVE = SlotScript(
+    """
 local ttl = ARGV[1]
 for i = 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl)
 end
 return #KEYS
 """
+)
 
-# Mark records consumed, a chunk per call; a record is updated only if it still exists
-# (never resurrected as a stub). ARGV[1] holds every key's new state line, one after the
-# other, each WIDTH + 1 bytes (records.state_line: "status consumed_at latency", padded,
-# a newline): one argument per call, not three per key, is far less for redis-py to
-# encode. A batch's string gets its first line rewritten in place with that line (which
-# keeps its TTL); a hash gets the line's fields.
-_MARK_CONSUMED = """
+# Mark records consumed; a record is updated only if it still exists (never resurrected
+# as a stub). ARGV[i + 1] is KEYS[i]'s new state line (records.state_line: "status
+# consumed_at latency", padded to a fixed width): a record's first line is rewritten in
+# place (SETRANGE 0, which keeps its TTL). A hash (what versions before one record
+# format wrote for single messages) gets the line's fields.
+_MARK_CONSUMED = SlotScript(
+    """
 local done = 0
-local lines = ARGV[1]
 for i = 1, #KEYS do
   local key = KEYS[i]
+  local line = ARGV[i + 1]
   local kind = redis.call('TYPE', key)['ok']
   if kind == 'string' then
-    redis.call('SETRANGE', key, 0, string.sub(lines, (i - 1) * LINE + 1, i * LINE))
+    redis.call('SETRANGE', key, 0, line)
     done = done + 1
   elseif kind == 'hash' then
-    local line = string.sub(lines, (i - 1) * LINE + 1, i * LINE)
     local status, at, latency = string.match(line, '^(%S+) (%S+) (%S+)')
     redis.call('HSET', key, 'consumed_at', at, 'status', status)
     if latency ~= '-' then redis.call('HSET', key, 'latency_ms', latency) end
@@ -66,20 +63,8 @@ for i = 1, #KEYS do
   end
 end
 return done
-""".replace("LINE", str(STATE_WIDTH))
-
-
-def connect(settings: RedisSettings) -> redis.Redis:
-    """The one Redis connection factory: bounded timeouts and retries."""
-    retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), settings.retries)
-    return redis.Redis.from_url(
-        settings.url.get_secret_value(),
-        socket_timeout=settings.timeout_s,
-        socket_connect_timeout=settings.timeout_s,
-        retry=retry,
-        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-        health_check_interval=30,
-    )
+"""
+)
 
 
 def _int_or_text(text: str) -> int | str:
@@ -90,7 +75,7 @@ def _int_or_text(text: str) -> int | str:
 
 
 def _blob_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """topic, partition, offset and status of batch records (strings), from their head."""
+    """topic, partition, offset and status of records (strings), from their head."""
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.getrange(key, 0, BLOB_HEAD_BYTES - 1)
@@ -103,89 +88,71 @@ def _blob_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any
 
 
 class RedisStore(ClosesOnExit):
-    """MessageStore on redis-py; every key comes from KeySpace."""
+    """MessageStore on redis-py (one server, a Redis Cluster or a Sentinel's master);
+    every key comes from KeySpace."""
 
     def __init__(self, settings: RedisSettings, keys: KeySpace) -> None:
         self._settings = settings
         self._keys = keys
-        self._client: redis.Redis | None = None
-        self._mark_script: Any = None
-        self._save_script: Any = None
+        self._connection: RedisConnection | None = None
 
     @property
     def where(self) -> str:
         return self._settings.masked_url()
 
-    def _redis(self) -> redis.Redis:
-        if self._client is None:
-            self._client = connect(self._settings)
-            self._mark_script = self._client.register_script(_MARK_CONSUMED)
-            self._save_script = self._client.register_script(_SAVE_BLOBS)
-        return self._client
+    def _redis(self) -> RedisConnection:
+        if self._connection is None:
+            self._connection = connect(self._settings)
+        return self._connection
 
     def _fail(self, exc: BaseException) -> Exception:
         return from_redis_exception(exc, self.where)
 
     # -- writes ------------------------------------------------------------------------
     def save(self, records: Sequence[MessageRecord], ttl_s: int) -> None:
+        """The records first, then each topic's latest pointer (never a pointer to a
+        record that was not written)."""
         if not records:
             return
+        message_key = self._keys.message
+        latest: dict[str, str] = {}
+        for record in records:
+            latest[record.topic] = record.id
         try:
-            client = self._redis()
-            latest: dict[str, str] = {}
-            if len(records) == 1:
-                record = records[0]
-                key = self._keys.message(record.id)
-                pipe = client.pipeline(transaction=False)
-                pipe.hset(key, mapping=record.to_hash())  # type: ignore[arg-type]
-                pipe.expire(key, ttl_s)
-                latest[record.topic] = record.id
-            else:
-                message_key = self._keys.message
-                for start in range(0, len(records), CHUNK):
-                    chunk = records[start : start + CHUNK]
-                    self._save_script(
-                        keys=[message_key(r.id) for r in chunk],
-                        args=[ttl_s, *[r.to_blob() for r in chunk]],
-                    )
-                for record in records:
-                    latest[record.topic] = record.id
-                pipe = client.pipeline(transaction=False)
+            connection = self._redis()
+            items = [(message_key(r.id), r.to_blob()) for r in records]
+            _SAVE.run(connection, items, ttl_s, self._settings.timeout_s)
+            client = connection.client
             for topic, message_id in latest.items():
-                pipe.set(self._keys.latest(topic), message_id, ex=ttl_s)
-            pipe.execute()
+                client.set(self._keys.latest(topic), message_id, ex=ttl_s)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
     def mark_consumed(self, updates: Sequence[ConsumedUpdate]) -> int:
         if not updates:
             return 0
+        message_key = self._keys.message
+        items = [
+            (message_key(u.id), state_line(u.status.value, u.consumed_at_ms, u.latency_ms))
+            for u in updates
+        ]
         try:
-            self._redis()
-            message_key = self._keys.message
-            done = 0
-            it = iter(updates)
-            while chunk := list(islice(it, CHUNK)):
-                lines = b"".join(
-                    [state_line(u.status.value, u.consumed_at_ms, u.latency_ms) for u in chunk]
-                )
-                keys = [message_key(u.id) for u in chunk]
-                done += int(self._mark_script(keys=keys, args=[lines]))
-            return done
+            return _MARK_CONSUMED.run(self._redis(), items, b"", self._settings.timeout_s)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
     def put_json(self, key: str, data: Mapping[str, Any], ttl_s: int) -> None:
         try:
-            self._redis().set(key, json.dumps(data, separators=(",", ":")), ex=ttl_s)
+            self._redis().client.set(key, json.dumps(data, separators=(",", ":")), ex=ttl_s)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
     def delete(self, keys: Sequence[str]) -> int:
+        """UNLINK (on a cluster redis-py splits the keys by slot)."""
         if not keys:
             return 0
         try:
-            return int(self._redis().unlink(*[self._keys.resolve(k) for k in keys]))
+            return int(self._redis().client.unlink(*[self._keys.resolve(k) for k in keys]))
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
@@ -193,7 +160,7 @@ class RedisStore(ClosesOnExit):
     def get(self, key: str) -> CacheEntry | None:
         full = self._keys.resolve(key)
         try:
-            client = self._redis()
+            client = self._redis().client
             entry = self._entry(client, full)
             if entry is None or self._keys.kind_of(full) != "latest":
                 return entry
@@ -206,11 +173,8 @@ class RedisStore(ClosesOnExit):
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
-    def _entry(self, client: redis.Redis, key: str) -> CacheEntry | None:
-        pipe = client.pipeline(transaction=False)
-        pipe.type(key)
-        pipe.ttl(key)
-        kind_raw, ttl = pipe.execute()
+    def _entry(self, client: Any, key: str) -> CacheEntry | None:
+        kind_raw, ttl = client.type(key), client.ttl(key)
         kind = kind_raw.decode() if isinstance(kind_raw, bytes) else str(kind_raw)
         if kind == "none":
             return None
@@ -241,26 +205,29 @@ class RedisStore(ClosesOnExit):
     def scan(
         self, pattern: str | None = None, topic: str | None = None, limit: int | None = None
     ) -> Iterator[CacheEntry]:
-        """SCAN (never KEYS) under the prefix; with `topic`, message records of that topic."""
+        """SCAN (never KEYS) under the prefix on every primary, one after the other; with
+        `topic`, message records of that topic; at most `limit` entries in all."""
         match = self._keys.pattern(pattern)
         try:
-            client = self._redis()
             emitted = 0
-            batch: list[str] = []
-            for raw in client.scan_iter(match=match, count=1000):
-                batch.append(raw.decode("utf-8", "replace"))
-                if len(batch) >= 500:
+            for node in self._redis().primaries():
+                client = node.client
+                batch: list[str] = []
+                for raw in client.scan_iter(match=match, count=1000):
+                    batch.append(raw.decode("utf-8", "replace"))
+                    if len(batch) < 500:
+                        continue
                     for entry in self._describe(client, batch, topic):
                         yield entry
                         emitted += 1
                         if limit is not None and emitted >= limit:
                             return
                     batch = []
-            for entry in self._describe(client, batch, topic):
-                yield entry
-                emitted += 1
-                if limit is not None and emitted >= limit:
-                    return
+                for entry in self._describe(client, batch, topic):
+                    yield entry
+                    emitted += 1
+                    if limit is not None and emitted >= limit:
+                        return
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
@@ -320,67 +287,99 @@ class RedisStore(ClosesOnExit):
         return entries
 
     def summary(self) -> CacheSummary:
+        """Keys under the prefix by kind, TTLs and memory: each primary's, and the sum."""
         try:
-            client = self._redis()
-            by_kind: dict[str, int] = {}
-            ttls: list[int] = []
-            no_ttl = 0
-            memory = 0
-            keys = 0
-            batch: list[bytes] = []
-
-            def flush(batch: list[bytes]) -> None:
-                nonlocal no_ttl, memory
-                pipe = client.pipeline(transaction=False)
-                for key in batch:
-                    pipe.ttl(key)
-                    pipe.memory_usage(key)
-                results = pipe.execute(raise_on_error=False)
-                for i in range(len(batch)):
-                    ttl, used = results[2 * i], results[2 * i + 1]
-                    if isinstance(ttl, int) and ttl >= 0:
-                        ttls.append(ttl)
-                    elif ttl == -1:
-                        no_ttl += 1
-                    if isinstance(used, int):
-                        memory += used
-
-            for raw in client.scan_iter(match=self._keys.everything(), count=1000):
-                keys += 1
-                kind = self._keys.kind_of(raw.decode("utf-8", "replace"))
-                by_kind[kind] = by_kind.get(kind, 0) + 1
-                batch.append(raw)
-                if len(batch) >= 1000:
-                    flush(batch)
-                    batch = []
-            flush(batch)
-            info = client.info("memory")
-            server = client.info("server")
-            return CacheSummary(
-                prefix=self._keys.prefix,
-                keys=keys,
-                by_kind=by_kind,
-                with_ttl=len(ttls),
-                without_ttl=no_ttl,
-                min_ttl_s=min(ttls) if ttls else None,
-                max_ttl_s=max(ttls) if ttls else None,
-                memory_bytes=memory,
-                server_memory_bytes=int(info.get("used_memory", 0)),
-                server_version=str(server.get("redis_version")),
-            )
+            connection = self._redis()
+            nodes = [_NodeTally(node.name) for node in connection.primaries()]
+            for node, tally in zip(connection.primaries(), nodes, strict=True):
+                tally.count(node.client, self._keys)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
+        ttls = [t for n in nodes for t in (n.min_ttl, n.max_ttl) if t is not None]
+        by_kind: dict[str, int] = {}
+        for n in nodes:
+            for kind, count in n.by_kind.items():
+                by_kind[kind] = by_kind.get(kind, 0) + count
+        versions = sorted({n.version for n in nodes if n.version})
+        return CacheSummary(
+            prefix=self._keys.prefix,
+            keys=sum(n.keys for n in nodes),
+            by_kind=by_kind,
+            with_ttl=sum(n.with_ttl for n in nodes),
+            without_ttl=sum(n.without_ttl for n in nodes),
+            min_ttl_s=min(ttls) if ttls else None,
+            max_ttl_s=max(ttls) if ttls else None,
+            memory_bytes=sum(n.memory for n in nodes),
+            server_memory_bytes=sum(n.server_memory for n in nodes),
+            server_version=", ".join(versions) or None,
+            mode=connection.mode,
+            nodes=tuple(n.row() for n in nodes),
+        )
 
-    def server_info(self) -> Mapping[str, Any]:
+    def connection(self) -> RedisConnection:
+        """The connection (for `check`, which looks at every node)."""
         try:
-            client = self._redis()
-            client.ping()
-            server = client.info("server")
-            return {"version": server.get("redis_version"), "mode": server.get("redis_mode")}
+            return self._redis()
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _NodeTally:
+    """inspect-cache's figures of one primary."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.keys = self.with_ttl = self.without_ttl = self.memory = self.server_memory = 0
+        self.by_kind: dict[str, int] = {}
+        self.min_ttl: int | None = None
+        self.max_ttl: int | None = None
+        self.version: str | None = None
+
+    def count(self, client: redis.Redis, keys: KeySpace) -> None:
+        batch: list[bytes] = []
+        for raw in client.scan_iter(match=keys.everything(), count=1000):
+            self.keys += 1
+            kind = keys.kind_of(raw.decode("utf-8", "replace"))
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+            batch.append(raw)
+            if len(batch) >= 1000:
+                self._measure(client, batch)
+                batch = []
+        self._measure(client, batch)
+        self.server_memory = int(client.info("memory").get("used_memory", 0))
+        self.version = str(client.info("server").get("redis_version"))
+
+    def _measure(self, client: redis.Redis, batch: list[bytes]) -> None:
+        if not batch:
+            return
+        pipe = client.pipeline(transaction=False)
+        for key in batch:
+            pipe.ttl(key)
+            pipe.memory_usage(key)
+        results = pipe.execute(raise_on_error=False)
+        for ttl, used in zip(results[::2], results[1::2], strict=True):
+            if isinstance(ttl, int) and ttl >= 0:
+                self.with_ttl += 1
+                self.min_ttl = ttl if self.min_ttl is None else min(self.min_ttl, ttl)
+                self.max_ttl = ttl if self.max_ttl is None else max(self.max_ttl, ttl)
+            elif ttl == -1:
+                self.without_ttl += 1
+            if isinstance(used, int):
+                self.memory += used
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "node": self.name,
+            "keys": self.keys,
+            "by_kind": dict(self.by_kind),
+            "with_ttl": self.with_ttl,
+            "without_ttl": self.without_ttl,
+            "memory_bytes": self.memory,
+            "server_memory_bytes": self.server_memory,
+            "server_version": self.version,
+        }

@@ -9,9 +9,10 @@ from rich.table import Table
 
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.check_kafka import kafka_rows
+from kafkaredis_cli.cli.check_redis import redis_rows
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
-from kafkaredis_cli.errors import CheckFailed, KafkaRedisError
+from kafkaredis_cli.errors import CheckFailed
 
 
 def check(
@@ -27,35 +28,13 @@ def check(
         ),
     ] = None,
 ) -> None:
-    """Connect to Kafka (metadata: brokers, topics, partition health) and Redis (PING,
-    version). Missing brokers, partitions without a leader, under-replicated or below
-    min.insync.replicas fail (exit 1)."""
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
-
+    """Connect to Kafka (metadata: brokers, topics, partition health) and Redis (the
+    mode, every node). Missing brokers, partitions without a leader, under-replicated or
+    below min.insync.replicas fail (exit 1)."""
     settings = state(ctx).settings()
     rows: list[dict[str, Any]] = []
-    rows.extend(kafka_rows(settings.kafka, brokers))
-    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
-        try:
-            server = store.server_info()
-            rows.append(
-                {
-                    "service": "redis",
-                    "target": settings.redis.masked_url(),
-                    "ok": True,
-                    "detail": f"PONG, redis {server.get('version')} ({server.get('mode')})",
-                }
-            )
-        except KafkaRedisError as exc:
-            rows.append(
-                {
-                    "service": "redis",
-                    "target": settings.redis.masked_url(),
-                    "ok": False,
-                    "detail": exc.message,
-                }
-            )
+    rows += kafka_rows(settings.kafka, brokers)
+    rows += redis_rows(settings)
     if as_json:
         print_json({"ok": all(r["ok"] for r in rows), "checks": rows})
     else:

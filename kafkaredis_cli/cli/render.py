@@ -255,6 +255,8 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
         "memory_bytes": summary.memory_bytes,
         "server_memory_bytes": summary.server_memory_bytes,
         "server_version": summary.server_version,
+        "mode": summary.mode,
+        "nodes": [dict(n) for n in summary.nodes],
     }
     if as_json:
         print_json(data)
@@ -273,5 +275,11 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     table.add_row("without TTL", f"{summary.without_ttl:,}")
     table.add_row("memory (keys)", f"{(summary.memory_bytes or 0):,} bytes")
     table.add_row("memory (server)", f"{(summary.server_memory_bytes or 0):,} bytes")
-    table.add_row("redis", summary.server_version or "?")
+    table.add_row("redis", f"{summary.server_version or '?'} ({summary.mode})")
+    if len(summary.nodes) > 1:
+        for node in summary.nodes:
+            table.add_row(
+                f"  {node['node']}",
+                f"{node['keys']:,} keys, {node['memory_bytes']:,} bytes",
+            )
     print_table(table)

@@ -88,6 +88,8 @@ class CacheSummary:
     memory_bytes: int | None
     server_memory_bytes: int | None
     server_version: str | None
+    mode: str = "standalone"
+    nodes: tuple[Mapping[str, Any], ...] = ()  # per primary: its own figures
 
 
 class MessageStore(Protocol):
@@ -108,7 +110,5 @@ class MessageStore(Protocol):
     def put_json(self, key: str, data: Mapping[str, Any], ttl_s: int) -> None: ...
 
     def summary(self) -> CacheSummary: ...
-
-    def server_info(self) -> Mapping[str, Any]: ...
 
     def close(self) -> None: ...

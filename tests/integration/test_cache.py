@@ -37,7 +37,7 @@ def test_cache_get_by_id_msg_key_full_key_and_latest(cli: Cli, topic: str, prefi
     data = shapes[0]
     assert set(data) == {"key", "type", "ttl_s", "record"}
     assert data["key"] == f"{prefix}:msg:{message_id}"
-    assert data["type"] == "hash" and 3500 < data["ttl_s"] <= 3600
+    assert data["type"] == "string" and 3500 < data["ttl_s"] <= 3600
     record = data["record"]
     assert set(record) == {
         "id",
@@ -97,7 +97,7 @@ def test_cache_list_with_pattern_topic_and_limit(cli: Cli, topic: str, prefix: s
     assert len(messages) == 9
     for entry in messages:
         assert entry["key"].startswith(f"{prefix}:msg:")
-        assert entry["type"] in ("hash", "string") and 0 < entry["ttl_s"] <= 3600
+        assert entry["type"] == "string" and 0 < entry["ttl_s"] <= 3600
         assert isinstance(entry["partition"], int) and isinstance(entry["offset"], int)
         assert entry["status"] == "verified"
     assert [e["key"] for e in messages] == sorted(e["key"] for e in messages)

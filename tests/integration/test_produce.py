@@ -66,12 +66,14 @@ def test_single_produce_round_trip_text(
     assert headers_of(msg)["source"] == b"shop"
     assert headers_of(msg)[ID_HEADER] == message_id.encode()
 
-    stored = redis_client.hgetall(f"{prefix}:msg:{message_id}")
-    assert stored[b"status"] == b"verified"
-    assert stored[b"value"] == b"hello kafkaredis" and stored[b"key"] == b"order-42"
-    assert int(stored[b"offset"]) == 0 and stored[b"topic"] == topic.encode()
-    assert int(stored[b"consumed_at"]) >= int(stored[b"delivered_at"]) >= int(stored[b"sent_at"])
-    assert float(stored[b"latency_ms"]) >= 0
+    # One record format: a single message is stored as a batch's are, one string.
+    stored = MessageRecord.from_blob(redis_client.get(f"{prefix}:msg:{message_id}"))
+    assert stored.status == "verified"
+    assert stored.value == b"hello kafkaredis" and stored.key == b"order-42"
+    assert stored.offset == 0 and stored.topic == topic
+    assert stored.consumed_at_ms is not None and stored.delivered_at_ms is not None
+    assert stored.consumed_at_ms >= stored.delivered_at_ms >= stored.sent_at_ms
+    assert stored.latency_ms is not None and stored.latency_ms >= 0
     assert 3500 < redis_client.ttl(f"{prefix}:msg:{message_id}") <= 3600
     assert redis_client.get(f"{prefix}:latest:{topic}") == message_id.encode()
 
@@ -177,7 +179,7 @@ def test_produce_json_output_and_read_back_finds_this_message(
     assert ours.value() == b"mine"
     assert headers_of(ours)[ID_HEADER] == data["id"].encode()
     assert int(headers_of(ours)[SENT_AT_HEADER] or b"0") == data["sent_at"]
-    assert redis_client.hget(data["cache_key"], "offset") == b"3"
+    assert MessageRecord.from_blob(redis_client.get(data["cache_key"])).offset == 3
 
 
 def test_produce_to_an_explicit_partition_and_no_cache_no_verify(

@@ -560,6 +560,6 @@ def test_adapters_connect_lazily_and_close_by_context_manager() -> None:
         assert consumer._consumer is None
     settings = RedisSettings.model_validate({"url": "redis://127.0.0.1:1/0", "timeout_s": 0.5})
     with RedisStore(settings, KeySpace("p")) as store:
-        assert store._client is None
+        assert store._connection is None
     with pytest.raises(RedisError, match=r"Redis at redis://127\.0\.0\.1:1/0 unreachable"):
         RedisStore(settings, KeySpace("p")).get("x")

@@ -1,0 +1,152 @@
+"""Multi-key writes that work on one Redis and on a Redis Cluster alike.
+
+A write is a Lua script called with some keys and one argument per key. On a cluster
+every call may only touch keys of one hash slot, so the keys are grouped by slot, each
+group becomes one EVALSHA, and every node gets all of its calls in one packed round trip
+(one server: one group per 1,000 keys, as before). The scripts are idempotent (SET,
+SETRANGE of the same bytes), so a node's calls that failed are simply sent again: after
+MOVED, a dead primary or a demoted master (READONLY) the slots are learnt again and the
+calls retried with backoff until the settings' timeout has passed; then the last error
+is raised and the caller counts the failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any
+
+import hiredis
+import redis
+from redis import exceptions as rex
+
+from kafkaredis_cli.adapters.redis_connect import Node, RedisConnection
+
+GROUP_MAX = 1000  # keys of one script call
+SEND_BYTES = 256 * 1024  # bytes written to a node's socket at once
+
+# Worth another try once the cluster (or Sentinel) has settled.
+TRANSIENT: tuple[type[Exception], ...] = (
+    rex.ConnectionError,
+    rex.TimeoutError,
+    rex.MovedError,
+    rex.AskError,
+    rex.TryAgainError,
+    rex.ClusterDownError,
+    rex.ReadOnlyError,
+    rex.BusyLoadingError,
+    rex.MasterDownError,
+    rex.RedisClusterException,
+)
+
+
+class SlotScript:
+    """A Lua script run on keys grouped by slot: KEYS[i] with ARGV[i + 1]; ARGV[1] is
+    shared by every key of the call."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def run(
+        self,
+        connection: RedisConnection,
+        items: Sequence[tuple[str, bytes]],
+        shared: bytes | str | int,
+        timeout_s: float,
+    ) -> int:
+        """Call the script on every (key, argument); the sum of what the calls return."""
+        deadline = time.monotonic() + timeout_s
+        pending = list(items)
+        total = attempt = 0
+        while pending:
+            failed: list[tuple[str, bytes]] = []
+            error: Exception | None = None
+            try:
+                by_node = _by_node(connection, pending)
+            except rex.RedisClusterException as exc:  # a slot without a node, for now
+                by_node, failed, error = {}, pending, exc
+            for node, groups in by_node.values():
+                try:
+                    total += self._send(node, groups, shared)
+                except rex.NoScriptError:  # a node that never saw it (or a new primary)
+                    node.client.script_load(self.source)
+                    failed += [item for group in groups for item in group]
+                except TRANSIENT as exc:
+                    error = exc
+                    failed += [item for group in groups for item in group]
+            pending = failed
+            if pending and error is not None:
+                if time.monotonic() >= deadline:
+                    raise error
+                attempt += 1
+                time.sleep(min(0.05 * 2**attempt, 0.5, max(0.0, deadline - time.monotonic())))
+                _refresh(connection)
+        return total
+
+    def _send(self, node: Node, groups: list[list[tuple[str, bytes]]], shared: Any) -> int:
+        """Every call of `groups` to one node, sent in pieces of about SEND_BYTES (not
+        all of a chunk's bytes at once in memory), then every reply read."""
+        sha, pack = self.sha, hiredis.pack_command
+        pool = node.client.connection_pool
+        conn = pool.get_connection()
+        try:
+            buffer: list[bytes] = []
+            size = 0
+            first = True
+            for group in groups:
+                command = pack(
+                    ("EVALSHA", sha, len(group), *[k for k, _ in group], shared,
+                     *[a for _, a in group])
+                )  # fmt: skip
+                buffer.append(command)
+                size += len(command)
+                if size >= SEND_BYTES:
+                    conn.send_packed_command(buffer, check_health=first)  # type: ignore[no-untyped-call]
+                    buffer, size, first = [], 0, False
+            if buffer:
+                conn.send_packed_command(buffer, check_health=first)  # type: ignore[no-untyped-call]
+            done = 0
+            error: Exception | None = None
+            for _ in groups:  # read every reply, so the connection stays in step
+                try:
+                    reply = conn.read_response()
+                except rex.ResponseError as exc:
+                    error = error or exc
+                    continue
+                done += int(reply)
+            if error is not None:
+                raise error
+            return done
+        except (rex.ConnectionError, rex.TimeoutError):
+            conn.disconnect()  # type: ignore[no-untyped-call]
+            raise
+        finally:
+            pool.release(conn)
+
+
+def _by_node(
+    connection: RedisConnection, items: Sequence[tuple[str, bytes]]
+) -> dict[str, tuple[Node, list[list[tuple[str, bytes]]]]]:
+    """node name -> (node, groups of at most GROUP_MAX items whose keys share a slot)."""
+    if connection.cluster is None:
+        node = connection.node_for_slot(0)
+        groups = [list(items[i : i + GROUP_MAX]) for i in range(0, len(items), GROUP_MAX)]
+        return {node.name: (node, groups)}
+    by_slot: dict[int, list[tuple[str, bytes]]] = {}
+    slot_of = connection.slot_of
+    for item in items:
+        by_slot.setdefault(slot_of(item[0]), []).append(item)
+    nodes: dict[str, tuple[Node, list[list[tuple[str, bytes]]]]] = {}
+    for slot, group in by_slot.items():
+        node = connection.node_for_slot(slot)
+        entry = nodes.setdefault(node.name, (node, []))
+        entry[1].extend(group[i : i + GROUP_MAX] for i in range(0, len(group), GROUP_MAX))
+    return nodes
+
+
+def _refresh(connection: RedisConnection) -> None:
+    with suppress(redis.RedisError, IndexError, KeyError):  # still settling: next attempt
+        connection.refresh()

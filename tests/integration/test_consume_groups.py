@@ -1,4 +1,5 @@
-"""Consumer groups of several real `consume` processes: shared partitions, no rewind.
+"""Consumer groups of several real `consume` processes on the 3-broker cluster: shared
+partitions, no rewind; and records that reach Redis after their message was consumed.
 
 The first member's stdout is not read until the others have joined: it blocks on its
 full pipe mid-fetch, so the group cannot finish before every member is in it, and the
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from tests.clusters import KafkaCluster
 from tests.conftest import Services, kafkaredis_process, wait_for
 from tests.topics import create_topic
 
@@ -80,7 +82,11 @@ def produce(bootstrap: str, topic: str, n: int) -> None:
 
 
 def group_members(admin: AdminClient, group: str) -> list[Any]:
-    described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    """The group's members ([] while its coordinator is still being found or loaded)."""
+    try:
+        described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    except KafkaException:
+        return []
     return list(described.members)
 
 
@@ -128,15 +134,20 @@ def start_members(
     return [first, *others]
 
 
+@pytest.mark.cluster
 def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
-    services: Services, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
 ) -> None:
-    bootstrap = services.bootstrap
+    bootstrap = kafka_cluster.bootstrap
     topic = create_topic(bootstrap, f"groups-{uuid.uuid4().hex[:8]}", PARTITIONS)
     produce(bootstrap, topic, MESSAGES)
     group = f"g-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {**env, "KAFKAREDIS_KAFKA__TOPICS": topic}
+    run_env = {
+        **env,
+        "KAFKAREDIS_KAFKA__TOPICS": topic,
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+    }
     started = start_members(run_env, admin, group, ["-e"], members)
 
     results = [member.finish(timeout=120) for member in started]
@@ -157,15 +168,20 @@ def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
     )
 
 
+@pytest.mark.cluster
 def test_from_beginning_never_rewinds_what_the_group_committed(
-    services: Services, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
 ) -> None:
-    bootstrap = services.bootstrap
+    bootstrap = kafka_cluster.bootstrap
     topic = create_topic(bootstrap, f"rewind-{uuid.uuid4().hex[:8]}", PARTITIONS)
     produce(bootstrap, topic, MESSAGES)
     group = f"g-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {**env, "KAFKAREDIS_KAFKA__TOPICS": topic}
+    run_env = {
+        **env,
+        "KAFKAREDIS_KAFKA__TOPICS": topic,
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+    }
     half = MESSAGES // 2
     first = Member(
         kafkaredis_process(["consume", "-g", group, "-f", "json", "--count", str(half)], run_env)

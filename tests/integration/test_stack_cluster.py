@@ -191,6 +191,19 @@ def test_redis_cluster_promotes_the_replica_of_a_killed_primary(
     redis_cluster.wait_healthy(60)
 
 
+def test_make_whole_resumes_and_restarts_what_a_test_left_behind(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    replicas = [p for p, (role, _) in redis_cluster.view().items() if role == "slave"]
+    redis_cluster.kill(replicas[0])
+    redis_cluster.pause(replicas[1])
+    assert not redis_cluster.healthy()
+    redis_cluster.make_whole()
+    assert redis_cluster.healthy()
+    view = redis_cluster.view()
+    assert view[replicas[0]][0] == view[replicas[1]][0] == "slave"
+
+
 def _cluster_ok(port: int) -> bool:
     with redis.Redis(port=port, socket_timeout=2) as client:
         return bool(client.cluster("INFO")["cluster_state"] == "ok")

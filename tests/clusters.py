@@ -82,9 +82,9 @@ class StackNodes:
     def start(self, node: int | str | None = None) -> None:
         """Restart a killed node on its old data and ports (every stopped node if None)."""
         if node is None:
-            self.stack("up")
+            self.stack("up", "--timeout", "120")
         else:
-            self.stack("start", self.node_name(node))
+            self.stack("start", self.node_name(node), "--timeout", "120")
 
 
 N = TypeVar("N", bound=StackNodes)
@@ -107,6 +107,14 @@ class KafkaCluster(StackNodes):
 
     def node_name(self, node: int | str) -> str:
         return node if isinstance(node, str) else f"kafka-{node}"
+
+    def leaders(self, topic: str) -> dict[int, int]:
+        """partition -> id of its leading broker (-1: none), as one broker sees the topic."""
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        meta = admin.list_topics(topic, timeout=10).topics[topic]
+        return {p.id: p.leader for p in meta.partitions.values()}
 
     def problems(self) -> list[str]:
         """What keeps the cluster from being whole: missing brokers, partitions without a
@@ -266,7 +274,8 @@ def _session(make: Callable[[int], N], ports: int) -> Iterator[N]:
     for attempt in range(3):
         nodes = make(free_port_block(ports))
         try:
-            result = run_stack("up", "--dir", str(nodes.dir), *nodes.layout())
+            # A generous deadline: CI shares two cores with the tests around it.
+            result = run_stack("up", "--timeout", "180", "--dir", str(nodes.dir), *nodes.layout())
             if result.returncode == 0:
                 yield nodes
                 return

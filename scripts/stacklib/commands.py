@@ -29,7 +29,7 @@ from stacklib.layout import (
     resolve_config,
     say,
 )
-from stacklib.prereqs import REPO, java_binary, kafka_libs, redis_binary
+from stacklib.prereqs import REPO, java_binary, kafka_client, kafka_libs, redis_binary
 from stacklib.processes import (
     LOG_TAIL,
     alive,
@@ -172,6 +172,8 @@ def bring_up(
     """Start those of `nodes` that do not run and wait until all answer (and, unless
     `joined`, until each component of `comps` is healthy).  Returns (started, pids)."""
     recorded = stack.saved()
+    if any(n.comp == "kafka" for n in nodes):
+        kafka_client()
     to_start = [n for n in nodes if read_pid(stack, n) is None]
     kafka_start = [n for n in to_start if n.comp == "kafka"]
     redis_start = [n for n in to_start if n.comp == "redis"]
@@ -432,6 +434,8 @@ def cmd_pause_resume(args: argparse.Namespace, stack: Stack, comps: list[str]) -
 
 
 def cmd_status(args: argparse.Namespace, stack: Stack, comps: list[str]) -> int:
+    if "kafka" in comps:
+        kafka_client()
     ok = True
     for comp in comps:
         nodes = stack.nodes([comp])
@@ -549,6 +553,7 @@ def main(argv: list[str]) -> int:
     # SIGTERM (e.g. a test runner's timeout) cleans up like Ctrl-C: an `up` that
     # is interrupted stops what it started.
     signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `scripts/stack status | head` ends quietly
     args = parse_args(argv)
     stack = Stack(args.dir.expanduser().resolve())
     comps = [args.only] if args.only else list(COMPONENTS)

@@ -103,6 +103,7 @@ def test_killed_node_leaves_partitions_under_replicated_until_restarted(
                 any("brokers [2] not registered" in p for p in problems)
                 and sum("under-replicated" in p for p in problems) >= 3
                 and _isr_sizes(kafka_cluster, name) == [2, 2, 2]
+                and set(kafka_cluster.leaders(name).values()) <= {1, 3}
             )
 
         wait_for(noticed, 30, interval=0.3, what="broker 2 missing and its partitions short")

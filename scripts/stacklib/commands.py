@@ -241,8 +241,7 @@ def bring_up(
                 stack.config_file.unlink()
         raise
     pids = {
-        n.name: procs[n.name].pid if n.name in procs else read_pid(stack, n) or 0
-        for n in nodes
+        n.name: procs[n.name].pid if n.name in procs else read_pid(stack, n) or 0 for n in nodes
     }
     return to_start, pids
 
@@ -495,9 +494,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         add_help=False,
         usage="scripts/stack COMMAND [NODE] [options]  (--help for details)",
     )
-    parser.add_argument(
-        "command", choices=["up", "down", "status", "env", "logs", *NODE_COMMANDS]
-    )
+    parser.add_argument("command", choices=["up", "down", "status", "env", "logs", *NODE_COMMANDS])
     parser.add_argument("node", nargs="?")
     parser.add_argument(
         "--dir", type=Path, default=os.environ.get("KAFKAREDIS_STACK_DIR") or REPO / ".stack"

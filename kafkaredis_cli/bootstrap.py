@@ -7,6 +7,7 @@ from typing import Literal
 
 from kafkaredis_cli.adapters.errors import MapClientErrors
 from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
 from kafkaredis_cli.adapters.kafka_groups import KafkaGroupAdmin
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import TimingBehaviour
@@ -58,6 +59,11 @@ class App:
 
     def metadata(self) -> KafkaMetadata:
         return KafkaMetadata(self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s)
+
+    def canary_clients(self) -> tuple[KafkaTopicLayouts, KafkaTopicFollower]:
+        """The timer's topic layout admin and its independent consumer."""
+        conf, timeout = self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s
+        return KafkaTopicLayouts(conf, timeout), KafkaTopicFollower(conf, timeout)
 
     def close(self) -> None:
         for consumer in self._consumers:

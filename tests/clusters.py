@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import random
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -54,14 +55,29 @@ class StackNodes:
         )
         return result
 
-    def up(self) -> None:
-        self.stack("up")
-
     def down(self) -> None:
         run_stack("down", "--kill", "--wipe", "--dir", str(self.dir), *self.layout())
 
     def status_ok(self) -> bool:
         return run_stack("status", "--dir", str(self.dir), *self.layout()).returncode == 0
+
+    def healthy(self) -> bool:
+        return self.status_ok()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        raise NotImplementedError
+
+    def make_whole(self) -> None:
+        """Resume paused nodes, restart stopped ones and wait until healthy (after a test
+        that did not, e.g. because it failed half-way)."""
+        if self.healthy():
+            return
+        status = run_stack("status", "--dir", str(self.dir), *self.layout()).stdout
+        for line in status.splitlines():
+            if ": PAUSED" in line:
+                self.resume(line.split()[1].rstrip(":"))
+        self.start()
+        self.wait_healthy(120)
 
     def node_name(self, node: int | str) -> str:
         raise NotImplementedError
@@ -81,9 +97,12 @@ class StackNodes:
     def start(self, node: int | str | None = None) -> None:
         """Restart a killed node on its old data and ports (every stopped node if None)."""
         if node is None:
-            self.stack("up")
+            self.stack("up", "--timeout", "120")
         else:
-            self.stack("start", self.node_name(node))
+            self.stack("start", self.node_name(node), "--timeout", "120")
+
+
+N = TypeVar("N", bound=StackNodes)
 
 
 @dataclass
@@ -103,6 +122,14 @@ class KafkaCluster(StackNodes):
 
     def node_name(self, node: int | str) -> str:
         return node if isinstance(node, str) else f"kafka-{node}"
+
+    def leaders(self, topic: str) -> dict[int, int]:
+        """partition -> id of its leading broker (-1: none), as one broker sees the topic."""
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        meta = admin.list_topics(topic, timeout=10).topics[topic]
+        return {p.id: p.leader for p in meta.partitions.values()}
 
     def problems(self) -> list[str]:
         """What keeps the cluster from being whole: missing brokers, partitions without a
@@ -126,6 +153,9 @@ class KafkaCluster(StackNodes):
                 elif len(p.isrs) < len(p.replicas):
                     found.append(f"{topic.topic}/{p.id} under-replicated (isr {p.isrs})")
         return found
+
+    def healthy(self) -> bool:
+        return self.status_ok() and not self.problems()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Every broker registered, every partition led and fully in sync."""
@@ -256,32 +286,54 @@ class RedisSentinel(StackNodes):
         wait_for(self.status_ok, timeout, interval=0.5, what="the Redis sentinel setup")
 
 
-def _session(nodes: StackNodes) -> Iterator[StackNodes]:
-    try:
-        nodes.up()
-        yield nodes
-    finally:
-        nodes.down()
+CLUSTER_FIXTURES = ("kafka_cluster", "redis_cluster", "redis_sentinel")
+
+
+@pytest.fixture(autouse=True)
+def clusters_whole_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used a cluster: make it whole again if the test did not (so one
+    failure does not fail every later test on that cluster)."""
+    yield
+    for name in CLUSTER_FIXTURES:
+        if name in request.fixturenames:
+            nodes: StackNodes = request.getfixturevalue(name)
+            nodes.make_whole()
+
+
+def _session(make: Callable[[int], N], ports: int) -> Iterator[N]:
+    """Start `make(first port)` on `ports` free ports (other ports if another process took
+    one meanwhile), yield it, then stop it and wipe its data, also when tests failed."""
+    for attempt in range(3):
+        nodes = make(free_port_block(ports))
+        try:
+            # A generous deadline: CI shares two cores with the tests around it.
+            result = run_stack("up", "--timeout", "180", "--dir", str(nodes.dir), *nodes.layout())
+            if result.returncode == 0:
+                yield nodes
+                return
+        finally:
+            nodes.down()
+        if "already in use" not in result.stderr or attempt == 2:
+            what = type(nodes).__name__
+            pytest.fail(f"could not start {what}:\n{result.stdout}\n{result.stderr}")
 
 
 @pytest.fixture(scope="session")
 def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     """A 3-node Kafka cluster for the whole session (started on first use)."""
-    ports = free_port_block(2 * KAFKA_BROKERS)
-    cluster = KafkaCluster(tmp_path_factory.mktemp("kafka-cluster"), ports)
-    yield from _session(cluster)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("kafka-cluster")
+    yield from _session(lambda port: KafkaCluster(directory, port), 2 * KAFKA_BROKERS)
 
 
 @pytest.fixture(scope="session")
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
     """A Redis Cluster of 3 primaries and 3 replicas for the whole session."""
-    ports = free_port_block(2 * REDIS_CLUSTER_NODES)
-    nodes = RedisClusterNodes(tmp_path_factory.mktemp("redis-cluster"), ports)
-    yield from _session(nodes)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("redis-cluster")
+    yield from _session(lambda port: RedisClusterNodes(directory, port), 2 * REDIS_CLUSTER_NODES)
 
 
 @pytest.fixture(scope="session")
 def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinel]:
     """A Redis master, a replica and one sentinel (service `kafkaredis`) for the session."""
-    nodes = RedisSentinel(tmp_path_factory.mktemp("redis-sentinel"), free_port_block(3))
-    yield from _session(nodes)  # type: ignore[misc]
+    directory = tmp_path_factory.mktemp("redis-sentinel")
+    yield from _session(lambda port: RedisSentinel(directory, port), 3)

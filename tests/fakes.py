@@ -463,3 +463,67 @@ def fake_app(
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, mediator, ttl_s))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, lambda: readback, cache))
     return FakeApp(broker, producer, store, mediator, consumers, readback)
+
+
+class FakeTopicLayouts:
+    """TopicLayouts over a FakeBroker: a missing topic gets a partition per broker,
+    partition p led by brokers[p % len(brokers)]."""
+
+    def __init__(self, broker: FakeBroker, brokers: tuple[int, ...] = (1, 2, 3)) -> None:
+        self.broker = broker
+        self.brokers = brokers
+        self.leaders: dict[tuple[str, int], int] = {}
+
+    def ensure(self, topic: str, *, rebalance: bool) -> Any:
+        from kafkaredis_cli.canary.placement import PartitionPlacement, TopicLayout
+
+        actions: tuple[str, ...] = ()
+        if topic not in self.broker.topics:
+            self.broker.create(topic, len(self.brokers))
+            actions = (f"created with {len(self.brokers)} partition(s)",)
+        partitions = {}
+        for p in range(self.broker.partitions(topic)):
+            leader = self.leaders.setdefault((topic, p), self.brokers[p % len(self.brokers)])
+            partitions[p] = PartitionPlacement(leader=leader, replicas=(leader,), isr=(leader,))
+        return TopicLayout(
+            topic=topic, brokers=self.brokers, partitions=partitions, actions=actions
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class FakeTopicFollower:
+    """TopicFollower over a FakeBroker: take() returns what was appended since start()."""
+
+    def __init__(self, broker: FakeBroker, layouts: FakeTopicLayouts) -> None:
+        self.broker = broker
+        self.layouts = layouts
+        self.positions: dict[TP, int] = {}
+        self.missing: frozenset[int] = frozenset()  # brokers gone from the metadata
+        self.closed = False
+
+    def start(self, topics: Sequence[str]) -> None:
+        for topic in topics:
+            for p, log in enumerate(self.broker.topics.get(topic, [])):
+                self.positions[(topic, p)] = len(log)
+
+    def take(self) -> list[ConsumedRecord]:
+        out: list[ConsumedRecord] = []
+        for (topic, p), position in list(self.positions.items()):
+            log = self.broker.topics[topic][p]
+            out += log[position:]
+            self.positions[(topic, p)] = len(log)
+        return out
+
+    def leaders(self) -> Mapping[TP, int]:
+        return self.layouts.leaders
+
+    def brokers(self) -> frozenset[int] | None:
+        return frozenset(self.layouts.brokers) - self.missing
+
+    def catch_up(self, timeout_s: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True

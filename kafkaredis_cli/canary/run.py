@@ -1,24 +1,31 @@
 """The timer's loop: one ProduceMessage per tick through the mediator, on a fixed grid.
 
-Each tick sends a probe (producer id, per-topic sequence, send time) by the same handler
-path as `produce` (produce, wait for the delivery report, cache, read *this* message
-back), then counts what happened. One producer and one read-back consumer serve the
-whole run. Failures (broker down, Redis down or slow) are counted with their reason and
-the loop carries on; only bad configuration ends it early.
+Each tick sends a probe (producer id, per-topic and per-partition sequence, send time)
+to the next partition of the rotation (placement.py) by the same handler path as
+`produce` (produce, wait for the delivery report, cache, read *this* message back),
+then counts what happened, per partition and per broker (the partition's leader).
+Between ticks it takes what the independent consumer read (every probe on the canary
+topics: duplicates, gaps, late arrivals). One producer, one read-back consumer and one
+independent consumer serve the whole run. Failures (broker down, Redis down or slow)
+are counted with their reason and the loop carries on; only bad configuration ends it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kafkaredis_cli.canary.ledger import Seen
 from kafkaredis_cli.canary.loss import LossLimit
+from kafkaredis_cli.canary.placement import Rotation, TopicLayout
+from kafkaredis_cli.canary.ports import TopicFollower, TopicLayouts
 from kafkaredis_cli.canary.probe import Probe
 from kafkaredis_cli.canary.schedule import Grid, Slot
 from kafkaredis_cli.canary.signals import Stopper
-from kafkaredis_cli.canary.statistics import RunStatistics
+from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, NoSink, RunStatistics, Sink, Where
 from kafkaredis_cli.domain.commands import ProduceMessage, ProduceResult
 from kafkaredis_cli.domain.messages import now_ms
 from kafkaredis_cli.domain.ports import MessageProducer, MessageStore
@@ -43,6 +50,24 @@ class TimerOptions:
     timeout_s: float
     max_loss: LossLimit
     producer_id: str
+    rebalance_leaders: bool = False
+    independent_consumer: bool = True
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Arrival:
+    """A probe of this run the independent consumer read, worth reporting: late (its
+    tick had counted it lost) or a duplicate."""
+
+    topic: str
+    partition: int
+    seq: int
+    what: str  # late | duplicate
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic, "partition": self.partition, "seq": self.seq}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -59,6 +84,9 @@ class TickReport:
     id: str | None
     partition: int | None
     offset: int | None
+    broker: int | None = None  # the partition's leader when the tick ran
+    partition_seq: int | None = None
+    missing_brokers: tuple[int, ...] = ()  # brokers gone from the cluster's metadata
     delivered: bool
     verified: bool
     cached: bool
@@ -68,6 +96,8 @@ class TickReport:
     cache_error: str | None
     duration_ms: float
     overrun_ms: float  # ran past the next slot's due time by this much
+    arrivals: tuple[Arrival, ...] = ()  # late and duplicate probes read since the last tick
+    figures: dict[str, Any] | None = None  # this partition's and this broker's running counts
 
     @property
     def ok(self) -> bool:
@@ -94,7 +124,10 @@ class TickReport:
             "seq": self.seq,
             "id": self.id,
             "partition": self.partition,
+            "partition_seq": self.partition_seq,
             "offset": self.offset,
+            "broker": self.broker,
+            "missing_brokers": list(self.missing_brokers),
             "status": self.status,
             "delivered": self.delivered,
             "verified": self.verified,
@@ -105,6 +138,9 @@ class TickReport:
             "cache_error": self.cache_error,
             "duration_ms": ms(self.duration_ms),
             "overrun_ms": ms(self.overrun_ms),
+            "arrived_late": [a.to_json() for a in self.arrivals if a.what == "late"],
+            "duplicates": [a.to_json() for a in self.arrivals if a.what == "duplicate"],
+            **({"figures": self.figures} if self.figures is not None else {}),
         }
 
 
@@ -117,6 +153,8 @@ class RunReport:
     elapsed_s: float
     stopped_by: str  # count | SIGINT | SIGTERM | abort
     stats_error: str | None = None  # the last failed write of the statistics to Redis
+    layouts: dict[str, TopicLayout] | None = None
+    follower_error: str | None = None  # why the independent consumer did not run
 
     @property
     def completed(self) -> bool:
@@ -147,6 +185,11 @@ class RunReport:
             "max_loss": str(self.options.max_loss),
             "loss_ok": self.loss_ok,
             "stats_error": self.stats_error,
+            "layout": {t: layout.to_json() for t, layout in (self.layouts or {}).items()},
+            "independent_consumer": {
+                "running": self.options.independent_consumer and self.follower_error is None,
+                "error": self.follower_error,
+            },
         }
 
 
@@ -165,6 +208,9 @@ class Canary:
         options: TimerOptions,
         stats_ttl_s: int,
         listener: TickListener,
+        layouts: TopicLayouts | None = None,
+        follower: TopicFollower | None = None,
+        sink: Sink | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._mediator = mediator
@@ -172,28 +218,122 @@ class Canary:
         self._store = store
         self._options = options
         self._listener = listener
+        self._layouts = layouts
+        self._follower = follower if options.independent_consumer else None
         self._clock = clock
         self._stats_ttl_s = max(stats_ttl_s, STATS_TTL_MIN_S)
         self.stats_key = keys.timer(options.producer_id)
-        self.stats = RunStatistics()
+        self.stats = RunStatistics(options.producer_id)
+        self.stats.sink = sink or NoSink()
+        self._sink = self.stats.sink
         self._seqs: dict[str, int] = dict.fromkeys(options.topics, 0)
+        self._partition_seqs: dict[tuple[str, int], int] = {}
+        self._rotation = Rotation()
+        self.layouts: dict[str, TopicLayout] = {}
         self._started_at_ms = now_ms()
         self._stats_error: str | None = None
-        self._in_flight: tuple[str, int] | None = None
+        self.follower_error: str | None = None if options.independent_consumer else "off"
+        self._in_flight: tuple[Where, int] | None = None
 
     # -- before the grid starts -----------------------------------------------------------
     def warm_up(self) -> None:
-        """Metadata of every topic (the broker creates new ones) and the Redis connection,
-        so the first tick measures the path, not the setup. Failures here are left to the
-        ticks to count; only bad configuration ends the run."""
+        """Every topic laid out (created with a partition led by each broker when missing;
+        leadership moved back with --rebalance-leaders), its metadata, the independent
+        consumer at the end of every partition and the Redis connection, so the first
+        tick measures the path, not the setup. Failures here are left to the ticks to
+        count; only bad configuration ends the run."""
         for topic in self._options.topics:
             try:
-                self._producer.check_topic(topic)
+                if self._layouts is not None:
+                    self.layouts[topic] = self._layouts.ensure(
+                        topic, rebalance=self._options.rebalance_leaders
+                    )
+                self._rotation.set(topic, self._producer.check_topic(topic))
             except (ConfigError, UsageError):
                 raise
-            except KafkaRedisError:
+            except KafkaRedisError as exc:
+                self.stats.record_error(f"setting up topic {topic!r}: {exc}")
                 break  # the broker is down: every tick will say so
+        if self._follower is not None:
+            try:
+                self._follower.start(self._options.topics)
+            except (ConfigError, UsageError):
+                raise
+            except KafkaRedisError as exc:
+                self.follower_error = str(exc)
+                self._follower = None
+        for topic in self._options.topics:
+            for partition in range(self._rotation.partitions.get(topic, 0)):
+                self._sink_prepare(self._where(topic, partition))
         self._save_stats("running")
+
+    def _sink_prepare(self, where: Where) -> None:
+        prepare = getattr(self._sink, "prepare", None)
+        if prepare is not None:
+            prepare(where)
+
+    def _where(self, topic: str, partition: int | None) -> Where:
+        """The probe's topic, partition and the partition's last known leader."""
+        if partition is None:
+            return Where(topic, -1, UNKNOWN_BROKER)
+        leader: int | None = None
+        if self._follower is not None:
+            leader = self._follower.leaders().get((topic, partition))
+        if leader is None and topic in self.layouts:
+            placement = self.layouts[topic].partitions.get(partition)
+            leader = placement.leader if placement is not None else None
+        return Where(topic, partition, UNKNOWN_BROKER if leader is None or leader < 0 else leader)
+
+    def _missing_brokers(self) -> list[int]:
+        """Brokers of the topics' layout that the cluster's metadata no longer lists
+        (a dead broker, once the controller has fenced it); counted per tick."""
+        current = self._follower.brokers() if self._follower is not None else None
+        if current is None:
+            return []
+        known = {b for layout in self.layouts.values() for b in layout.brokers}
+        missing = sorted(known - current)
+        self.stats.record_missing_brokers(missing)
+        return missing
+
+    def _take_arrivals(self) -> tuple[Arrival, ...]:
+        """Count what the independent consumer read since the last call."""
+        if self._follower is None:
+            return ()
+        found: list[Arrival] = []
+        for record in self._follower.take():
+            probe = Probe.from_message(record.topic, record.value, record.headers, record.partition)
+            if probe is None:
+                self.stats.ledger.not_probes += 1
+                continue
+            where = self._where(record.topic, record.partition)
+            was_lost = self.stats.is_pending(probe.topic, probe.seq)
+            seen = self.stats.record_arrival(probe.producer_id, where, probe.seq, probe.stream_seq)
+            if seen is Seen.DUPLICATE:
+                found.append(
+                    Arrival(
+                        topic=probe.topic,
+                        partition=where.partition,
+                        seq=probe.seq,
+                        what="duplicate",
+                    )
+                )
+            elif seen is Seen.FIRST and was_lost:
+                found.append(
+                    Arrival(
+                        topic=probe.topic, partition=where.partition, seq=probe.seq, what="late"
+                    )
+                )
+        return tuple(found)
+
+    def _finish_reading(self) -> None:
+        """At the end: what is still in flight delivered (or given up), then the
+        independent consumer reads up to the partitions' ends, so a probe that landed
+        late is counted late, not lost."""
+        with contextlib.suppress(KafkaRedisError):
+            self._producer.flush(self._options.timeout_s)
+        if self._follower is not None:
+            self._follower.catch_up(self._options.timeout_s)
+            self._take_arrivals()
 
     # -- the loop -------------------------------------------------------------------------
     def run(self, stopper: Stopper) -> RunReport:
@@ -221,6 +361,8 @@ class Canary:
         if stopped_by != "abort" and stopper.stopped:
             stopped_by = stopper.signal_name or "stop"
         elapsed = self._clock() - grid.start
+        if stopped_by != "abort":
+            self._finish_reading()
         self._save_stats("finished" if stopped_by == "count" else "stopped")
         return RunReport(
             options=self._options,
@@ -230,7 +372,19 @@ class Canary:
             elapsed_s=elapsed,
             stopped_by=stopped_by,
             stats_error=self._stats_error,
+            layouts=self.layouts,
+            follower_error=self.follower_error,
         )
+
+    def _next_partition(self, topic: str) -> int | None:
+        if topic not in self._rotation.partitions:  # the broker was down at the start
+            try:
+                self._rotation.set(topic, self._producer.check_topic(topic))
+            except (ConfigError, UsageError):
+                raise
+            except KafkaRedisError:
+                return None
+        return self._rotation.next(topic)
 
     def _tick(
         self, number: int, slot: Slot, grid: Grid, scheduled_ms: int, late: bool
@@ -240,10 +394,23 @@ class Canary:
         seq = self._seqs[topic]
         self._seqs[topic] = seq + 1
         started = self._clock()
+        partition = self._next_partition(topic)
+        partition_seq: int | None = None
+        if partition is not None:
+            partition_seq = self._partition_seqs.get((topic, partition), 0)
+            self._partition_seqs[(topic, partition)] = partition_seq + 1
+        where = self._where(topic, partition)
         started_ms = now_ms()
-        probe = Probe(producer_id=options.producer_id, topic=topic, seq=seq, sent_at_ms=started_ms)
-        self.stats.record_sent(topic, seq)
-        self._in_flight = (topic, seq)
+        probe = Probe(
+            producer_id=options.producer_id,
+            topic=topic,
+            seq=seq,
+            sent_at_ms=started_ms,
+            partition=partition,
+            partition_seq=partition_seq,
+        )
+        self.stats.record_sent(where)
+        self._in_flight = (where, seq)
         result: ProduceResult | None = None
         error: str | None = None
         try:
@@ -254,22 +421,33 @@ class Canary:
             raise
         except KafkaRedisError as exc:
             error = str(exc)
+            self.stats.record_produce_failed(where, error)
 
         verified = bool(result is not None and result.verified)
         cache_error = result.cache_error if result is not None else None
         if result is not None:
-            self.stats.record_delivered(
-                topic, seq, result.delivery_ms, result.partition, result.offset
-            )
+            if partition is None and result.partition >= 0:  # the partitioner chose
+                where = self._where(topic, result.partition)
+            self.stats.record_delivered(where, result.delivery_ms)
             if verified:
-                self.stats.record_read_back(topic, seq, result.round_trip_ms)
+                self.stats.record_verified(where, result.round_trip_ms)
             else:
                 error = result.verify_error or "not read back"
+        missing = self._missing_brokers()
         if not verified:
-            self.stats.record_lost(topic, seq, error or "not read back")
+            error = error or "not read back"
+            notes = []
+            if where.broker != UNKNOWN_BROKER:
+                notes.append(f"partition {where.partition} led by broker {where.broker}")
+            if missing:
+                notes.append(f"broker(s) {', '.join(map(str, missing))} missing from the cluster")
+            if notes:
+                error = f"{error} ({'; '.join(notes)})"
+            self.stats.record_lost(where, seq, error)
         if cache_error is not None:
-            self.stats.record_cache_failure(cache_error)
+            self.stats.record_cache_failure(where, cache_error)
         self._in_flight = None
+        arrivals = self._take_arrivals()
         finished = self._clock()
         overrun_s = grid.overrun_s(slot, finished)
         report = TickReport(
@@ -283,8 +461,11 @@ class Canary:
             topic=topic,
             seq=seq,
             id=result.id if result is not None else None,
-            partition=result.partition if result is not None else None,
+            partition=result.partition if result is not None else partition,
             offset=result.offset if result is not None else None,
+            broker=None if where.broker == UNKNOWN_BROKER else where.broker,
+            partition_seq=partition_seq,
+            missing_brokers=tuple(missing),
             delivered=result is not None,
             verified=verified,
             cached=bool(result is not None and result.cached),
@@ -294,6 +475,8 @@ class Canary:
             cache_error=cache_error,
             duration_ms=(finished - started) * 1000,
             overrun_ms=overrun_s * 1000,
+            arrivals=arrivals,
+            figures=self._figures(where),
         )
         self.stats.record_tick(
             ok=report.ok,
@@ -305,6 +488,15 @@ class Canary:
         if cache_error is None:  # Redis just failed this tick: do not wait on it twice
             self._save_stats("running")
         return report
+
+    def _figures(self, where: Where) -> dict[str, Any]:
+        stats = self.stats
+        partition = stats.partitions.get((where.topic, where.partition))
+        broker = stats.brokers.get(where.broker)
+        return {
+            "partition": partition.to_json() if partition is not None else None,
+            "broker": broker.to_json() if broker is not None else None,
+        }
 
     # -- statistics in Redis, for inspect-cache and other terminals -----------------------
     def snapshot(self, status: str) -> dict[str, Any]:
@@ -318,6 +510,7 @@ class Canary:
             "topics": list(self._options.topics),
             "max_loss": str(self._options.max_loss),
             **self.stats.to_json(),
+            "layout": {t: layout.to_json() for t, layout in self.layouts.items()},
         }
 
     def _save_stats(self, status: str) -> None:
@@ -357,12 +550,20 @@ class TimerView(TickListener, Protocol):
 def run_timer(
     settings: Settings, options: TimerOptions, view: TimerView, stopper: Stopper
 ) -> RunReport:
-    """Build the app (timer profile), warm up, tick until --count or a signal, flush."""
+    """Build the app (timer profile), serve /metrics if asked, warm up, tick until --count
+    or a signal, read what is still arriving, flush."""
     from kafkaredis_cli.bootstrap import build_app
 
+    sink = None
+    if options.metrics_port is not None:
+        from kafkaredis_cli.canary.metrics import PrometheusSink
+
+        sink = PrometheusSink(options.producer_id)
+        sink.serve(options.metrics_host, options.metrics_port)
     app = build_app(
         timer_settings(settings, options.timeout_s), "timer", delivery_timeout_s=options.timeout_s
     )
+    layouts, follower = app.canary_clients()
     try:
         canary = Canary(
             mediator=app.mediator,
@@ -372,6 +573,9 @@ def run_timer(
             options=options,
             stats_ttl_s=settings.redis.ttl_s,
             listener=view,
+            layouts=layouts,
+            follower=follower,
+            sink=sink,
         )
         view.start(options, canary.stats_key)
         try:
@@ -380,6 +584,10 @@ def run_timer(
         finally:
             view.close()  # a live display gives the terminal back, whatever happened
     finally:
+        follower.close()
+        layouts.close()
         app.close()  # flushes the producer (bounded by the timeout)
+        if sink is not None:
+            sink.close()
     view.finish(report)
     return report

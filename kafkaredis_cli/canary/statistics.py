@@ -1,23 +1,31 @@
-"""What a run counts: sent, delivered, verified, lost, duplicated, and latency percentiles.
+"""What a run counts, in total and per topic, per partition and per broker.
 
-Loss and duplicates come from sequence numbers per topic, as Xinfra Monitor counts them:
-a sequence read back twice is a duplicate; a sequence skipped over (a gap) or never read
-back within the tick's timeout is lost. A lost sequence that turns up later is no longer
-lost (it counts as late), so `sent = verified + lost` holds, and nothing counts twice.
+A tick's verdict comes from its own read-back: verified (read back within --timeout)
+or lost. The independent consumer (ledger.py) reads every probe on the canary topics
+and adds what a read-back cannot see: a lost tick whose probe arrives after all is
+moved from lost to late (so `sent = verified + late + lost`, each tick counted once),
+and a probe read twice is duplicated. The broker of a tick is the leader of its
+partition when the tick ran.
+
+Everything is kept in fixed memory and updated in constant time per tick: latency in
+log-bucketed histograms (histogram.py), lost ticks that may still arrive in a bounded
+map, the last RECENT round trips for the live view.
 """
 
 from __future__ import annotations
 
-import math
-import random
 import re
-from collections import Counter, deque
-from dataclasses import dataclass, field
-from typing import Any
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
 
-MAX_SAMPLES = 100_000  # beyond this, a uniform reservoir keeps the percentiles honest
-RECENT = 60  # ticks the sparkline shows
-WINDOW = 10_000  # sequences per topic kept one by one
+from kafkaredis_cli.canary.histogram import LogHistogram
+from kafkaredis_cli.canary.ledger import Ledger, Seen
+
+RECENT = 60  # ticks the sparkline and the recent percentiles cover
+MAX_PENDING = 10_000  # lost ticks remembered, in case their probe turns up late
+MAX_NOTED = 1000  # the latest late and duplicated probes, listed in the summary
+UNKNOWN_BROKER = -1
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _WHERE = re.compile(r"\[\d+\]@\d+")
@@ -34,172 +42,222 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
     """Nearest-rank percentile of ascending values (None when there are none)."""
     if not sorted_values:
         return None
-    rank = math.ceil(p / 100 * len(sorted_values))
-    return sorted_values[min(max(rank, 1), len(sorted_values)) - 1]
+    rank = -(-p * len(sorted_values) // 100)
+    return sorted_values[min(max(int(rank), 1), len(sorted_values)) - 1]
 
 
-class Latency:
-    """Latency samples (ms): p50 / p95 / p99 and max; a reservoir past MAX_SAMPLES."""
+class Where(NamedTuple):
+    """Where a probe went: its topic, partition and that partition's leader."""
 
-    def __init__(self, cap: int = MAX_SAMPLES, seed: int | None = None) -> None:
-        self._cap = cap
-        self._samples: list[float] = []
-        self._sorted: list[float] | None = []
-        self._random = random.Random(seed)
-        self.count = 0
-        self.max: float | None = None
-
-    def add(self, ms: float) -> None:
-        self.count += 1
-        self.max = ms if self.max is None else max(self.max, ms)
-        if len(self._samples) < self._cap:
-            self._samples.append(ms)
-        else:
-            slot = self._random.randrange(self.count)
-            if slot < self._cap:
-                self._samples[slot] = ms
-        self._sorted = None
-
-    def percentile(self, p: float) -> float | None:
-        if self._sorted is None:
-            self._sorted = sorted(self._samples)
-        return percentile(self._sorted, p)
-
-    def summary(self) -> dict[str, float | int | None]:
-        def r(value: float | None) -> float | None:
-            return None if value is None else round(value, 3)
-
-        return {
-            "p50": r(self.percentile(50)),
-            "p95": r(self.percentile(95)),
-            "p99": r(self.percentile(99)),
-            "max": r(self.max),
-            "count": self.count,
-        }
+    topic: str
+    partition: int  # -1: not known (the producer's partitioner chose)
+    broker: int  # UNKNOWN_BROKER: no leader known
 
 
-@dataclass
-class TopicStats:
-    """One topic's sequence numbers. Only the last WINDOW sequences are kept one by one
-    (for duplicates and late arrivals); older ones live on as counts, so a canary can
-    run for weeks in bounded memory."""
+class Sink(Protocol):
+    """Told of every count as it happens (the Prometheus exporter)."""
 
-    window: int = WINDOW
-    sent: int = 0
-    delivered: int = 0
-    duplicated: int = 0
-    late: int = 0
-    verified: int = 0
-    seen: set[int] = field(default_factory=set)  # read back, within the window
-    lost_seqs: set[int] = field(default_factory=set)  # lost, within the window
-    lost_before: int = 0  # lost, older than the window (final)
-    floor: int = 0  # sequences below this are out of the window
-    next_expected: int = 0  # the sequence after the highest one read back
-    last_offset: int | None = None
-    last_partition: int | None = None
+    def count(self, figure: str, where: Where) -> None: ...
 
-    @property
-    def lost(self) -> int:
-        return len(self.lost_seqs) + self.lost_before
+    def observe(self, figure: str, where: Where, ms: float) -> None: ...
 
-    def read_back(self, seq: int) -> bool:
-        """False when `seq` is a duplicate, or too old to tell (out of the window)."""
-        if seq < self.floor or seq in self.seen:
-            self.duplicated += seq >= self.floor
-            return False
-        self.seen.add(seq)
-        self.verified += 1
-        if seq in self.lost_seqs:  # given up on, then found after all
-            self.lost_seqs.discard(seq)
-            self.late += 1
-        if seq > self.next_expected:  # a gap: what was skipped over is lost
-            self.lost_seqs.update(s for s in range(self.next_expected, seq) if s not in self.seen)
-        self.next_expected = max(self.next_expected, seq + 1)
-        self._prune()
-        return True
+    def succeeded(self, where: Where) -> None: ...
 
-    def lose(self, seq: int) -> None:
-        if seq >= self.floor and seq not in self.seen:
-            self.lost_seqs.add(seq)
-            self._prune()
 
-    def _prune(self) -> None:
-        if len(self.seen) + len(self.lost_seqs) <= 2 * self.window:
-            return
-        self.floor = max(self.next_expected, max(self.lost_seqs, default=0) + 1) - self.window
-        self.seen = {s for s in self.seen if s >= self.floor}
-        old = {s for s in self.lost_seqs if s < self.floor}
-        self.lost_before += len(old)
-        self.lost_seqs -= old
+class NoSink:
+    def count(self, figure: str, where: Where) -> None:
+        pass
+
+    def observe(self, figure: str, where: Where, ms: float) -> None:
+        pass
+
+    def succeeded(self, where: Where) -> None:
+        pass
+
+
+class Figures:
+    """The counts of one scope (the run, a topic, a partition or a broker)."""
+
+    __slots__ = (
+        "cache_failed",
+        "delivered",
+        "delivery",
+        "duplicated",
+        "last_error",
+        "last_success_ms",
+        "late",
+        "lost",
+        "produce_failed",
+        "round_trip",
+        "sent",
+        "verified",
+    )
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.delivered = 0
+        self.produce_failed = 0  # no delivery report within --timeout, or an error one
+        self.verified = 0
+        self.lost = 0  # not read back within --timeout, and not read since
+        self.late = 0  # not read back within --timeout, read by the consumer later
+        self.duplicated = 0
+        self.cache_failed = 0
+        self.round_trip = LogHistogram()
+        self.delivery = LogHistogram()
+        self.last_error: str | None = None
+        self.last_success_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        rt_p50, rt_p99 = self.round_trip.percentiles(50, 99)
         return {
             "sent": self.sent,
             "delivered": self.delivered,
+            "produce_failed": self.produce_failed,
             "verified": self.verified,
             "lost": self.lost,
-            "duplicated": self.duplicated,
             "late": self.late,
-            "last_partition": self.last_partition,
-            "last_offset": self.last_offset,
+            "duplicated": self.duplicated,
+            "cache_failed": self.cache_failed,
+            "round_trip_p50_ms": None if rt_p50 is None else round(rt_p50, 3),
+            "round_trip_p99_ms": None if rt_p99 is None else round(rt_p99, 3),
+            "last_error": self.last_error,
         }
 
 
 class RunStatistics:
-    def __init__(self, recent: int = RECENT, window: int = WINDOW) -> None:
-        self.window = window
-        self.topics: dict[str, TopicStats] = {}
-        self.delivery = Latency()
-        self.round_trip = Latency()
+    def __init__(
+        self,
+        producer_id: str = "",
+        recent: int = RECENT,
+        max_pending: int = MAX_PENDING,
+        now_ms: Callable[[], int] | None = None,
+    ) -> None:
+        from kafkaredis_cli.domain.messages import now_ms as wall_ms
+
+        self.totals = Figures()
+        self.topics: dict[str, Figures] = {}
+        self.partitions: dict[tuple[str, int], Figures] = {}
+        self.brokers: dict[int, Figures] = {}
+        self.ledger = Ledger(producer_id)
+        self.sink: Sink = NoSink()
         self.recent: deque[float | None] = deque(maxlen=recent)  # round trip; None: failed
         self.errors: Counter[str] = Counter()
         self.last_error: str | None = None
         self.ticks = 0
         self.failed = 0  # ticks with any error (lost, or cache write failed)
-        self.cache_failed = 0
         self.overruns = 0
         self.skipped = 0
-        self.late_ticks = 0
+        self.late_ticks = 0  # ticks that started after their slot (the grid's "late")
+        self._pending: OrderedDict[tuple[str, int], Where] = OrderedDict()
+        self.missing_brokers: Counter[int] = Counter()  # ticks each broker was missing for
+        self.noted: dict[str, deque[dict[str, Any]]] = {
+            "late": deque(maxlen=MAX_NOTED),
+            "duplicated": deque(maxlen=MAX_NOTED),
+        }
+        self._max_pending = max_pending
+        self._now_ms = now_ms or wall_ms
 
-    def topic(self, name: str) -> TopicStats:
-        stats = self.topics.get(name)
-        if stats is None:
-            stats = self.topics[name] = TopicStats(window=self.window)
-        return stats
+    # -- scopes -----------------------------------------------------------------------------
+    def _scopes(self, where: Where) -> tuple[Figures, Figures, Figures, Figures]:
+        topic = self.topics.get(where.topic)
+        if topic is None:
+            topic = self.topics[where.topic] = Figures()
+        key = (where.topic, where.partition)
+        partition = self.partitions.get(key)
+        if partition is None:
+            partition = self.partitions[key] = Figures()
+        broker = self.brokers.get(where.broker)
+        if broker is None:
+            broker = self.brokers[where.broker] = Figures()
+        return self.totals, topic, partition, broker
 
-    # -- what happens to one sequence number ----------------------------------------------
-    def record_sent(self, topic: str, seq: int) -> None:
-        self.topic(topic).sent += 1
+    def topic(self, name: str) -> Figures:
+        return self.topics.setdefault(name, Figures())
 
-    def record_delivered(
-        self, topic: str, seq: int, delivery_ms: float, partition: int = -1, offset: int = -1
-    ) -> None:
-        stats = self.topic(topic)
-        stats.delivered += 1
-        stats.last_partition, stats.last_offset = partition, offset
-        self.delivery.add(delivery_ms)
+    # -- what happens to one probe ----------------------------------------------------------
+    def record_sent(self, where: Where) -> None:
+        for scope in self._scopes(where):
+            scope.sent += 1
+        self.sink.count("produced", where)
 
-    def record_read_back(self, topic: str, seq: int, round_trip_ms: float | None = None) -> bool:
-        """A sequence read back; False when it is a duplicate (seen before)."""
-        fresh = self.topic(topic).read_back(seq)
-        if fresh and round_trip_ms is not None:
-            self.round_trip.add(round_trip_ms)
-        return fresh
+    def record_delivered(self, where: Where, delivery_ms: float) -> None:
+        for scope in self._scopes(where):
+            scope.delivered += 1
+            scope.delivery.add(delivery_ms)
+        self.sink.observe("delivery", where, delivery_ms)
 
-    def record_lost(self, topic: str, seq: int, reason: str) -> None:
-        """This sequence was not read back within its tick (produce failed, or no read-back)."""
-        self.topic(topic).lose(seq)
+    def record_produce_failed(self, where: Where, reason: str) -> None:
+        for scope in self._scopes(where):
+            scope.produce_failed += 1
+        self.sink.count("produce_failed", where)
+
+    def record_verified(self, where: Where, round_trip_ms: float | None) -> None:
+        now = self._now_ms()
+        for scope in self._scopes(where):
+            scope.verified += 1
+            scope.last_success_ms = now
+            if round_trip_ms is not None:
+                scope.round_trip.add(round_trip_ms)
+        self.sink.count("verified", where)
+        if round_trip_ms is not None:
+            self.sink.observe("round_trip", where, round_trip_ms)
+        self.sink.succeeded(where)
+
+    def record_lost(self, where: Where, seq: int, reason: str) -> None:
+        """This tick's probe was not read back within its tick: lost, unless it turns up."""
+        for scope in self._scopes(where):
+            scope.lost += 1
+            scope.last_error = reason
+        self.sink.count("lost", where)
+        self._pending[(where.topic, seq)] = where
+        if len(self._pending) > self._max_pending:
+            self._pending.popitem(last=False)  # lost for good: too old to wait for
         self.record_error(reason)
 
-    def record_cache_failure(self, reason: str) -> None:
-        self.cache_failed += 1
+    def record_cache_failure(self, where: Where, reason: str) -> None:
+        for scope in self._scopes(where):
+            scope.cache_failed += 1
+            scope.last_error = reason
+        self.sink.count("cache_failed", where)
         self.record_error(reason)
 
     def record_error(self, reason: str) -> None:
         self.errors[reason_of(reason)] += 1
         self.last_error = reason
 
-    # -- what happens to one tick ---------------------------------------------------------
+    # -- what the independent consumer reads ------------------------------------------------
+    def record_arrival(
+        self, producer_id: str, where: Where, seq: int, stream_seq: int
+    ) -> Seen | None:
+        """A probe the independent consumer read. Returns what it was to this run:
+        FIRST (late, if its tick was counted lost), DUPLICATE, TOO_OLD; None for another
+        producer's probe (kept in the ledger apart)."""
+        seen = self.ledger.observe(producer_id, where.topic, where.partition, stream_seq)
+        if not seen.own:
+            return None
+        probe = {"topic": where.topic, "partition": where.partition, "seq": seq}
+        if seen.seen is Seen.DUPLICATE:
+            for scope in self._scopes(where):
+                scope.duplicated += 1
+            self.sink.count("duplicated", where)
+            self.noted["duplicated"].append(probe)
+        elif seen.seen is Seen.FIRST:
+            lost_at = self._pending.pop((where.topic, seq), None)
+            if lost_at is not None:
+                for scope in self._scopes(lost_at):
+                    scope.lost -= 1
+                    scope.late += 1
+                self.sink.count("late", lost_at)
+                self.noted["late"].append(probe)
+        return seen.seen
+
+    def record_missing_brokers(self, brokers: list[int]) -> None:
+        self.missing_brokers.update(brokers)
+
+    def is_pending(self, topic: str, seq: int) -> bool:
+        return (topic, seq) in self._pending
+
+    # -- what happens to one tick -----------------------------------------------------------
     def record_tick(
         self,
         *,
@@ -220,42 +278,97 @@ class RunStatistics:
     # -- totals -----------------------------------------------------------------------------
     @property
     def sent(self) -> int:
-        return sum(t.sent for t in self.topics.values())
+        return self.totals.sent
 
     @property
     def delivered(self) -> int:
-        return sum(t.delivered for t in self.topics.values())
+        return self.totals.delivered
 
     @property
     def verified(self) -> int:
-        return sum(t.verified for t in self.topics.values())
+        return self.totals.verified
 
     @property
     def lost(self) -> int:
-        return sum(t.lost for t in self.topics.values())
+        return self.totals.lost
+
+    @property
+    def late(self) -> int:
+        return self.totals.late
 
     @property
     def duplicated(self) -> int:
-        return sum(t.duplicated for t in self.topics.values())
+        return self.totals.duplicated
+
+    @property
+    def cache_failed(self) -> int:
+        return self.totals.cache_failed
+
+    @property
+    def round_trip(self) -> LogHistogram:
+        return self.totals.round_trip
+
+    @property
+    def delivery(self) -> LogHistogram:
+        return self.totals.delivery
+
+    def recent_percentiles(self) -> tuple[float | None, float | None]:
+        """p50 and p99 round trip of the last RECENT ticks (for the live view)."""
+        values = sorted(v for v in self.recent if v is not None)
+        return percentile(values, 50), percentile(values, 99)
+
+    def brokers_with_loss(self) -> list[int]:
+        """Brokers that led a partition when a probe to it was lost or failed."""
+        return [
+            broker
+            for broker, figures in sorted(self.brokers.items())
+            if broker != UNKNOWN_BROKER and (figures.lost or figures.produce_failed)
+        ]
 
     def to_json(self) -> dict[str, Any]:
+        totals = self.totals
         return {
             "ticks": self.ticks,
-            "sent": self.sent,
-            "delivered": self.delivered,
-            "verified": self.verified,
-            "lost": self.lost,
-            "duplicated": self.duplicated,
+            "sent": totals.sent,
+            "delivered": totals.delivered,
+            "produce_failed": totals.produce_failed,
+            "verified": totals.verified,
+            "lost": totals.lost,
+            "late": totals.late,
+            "duplicated": totals.duplicated,
+            "gaps": self.ledger.gaps,
             "failed": self.failed,
-            "cache_failed": self.cache_failed,
+            "cache_failed": totals.cache_failed,
             "overruns": self.overruns,
             "skipped_slots": self.skipped,
             "late_ticks": self.late_ticks,
             "latency_ms": {
-                "round_trip": self.round_trip.summary(),
-                "delivery": self.delivery.summary(),
+                "round_trip": totals.round_trip.summary(),
+                "delivery": totals.delivery.summary(),
             },
-            "per_topic": {name: stats.to_json() for name, stats in self.topics.items()},
+            "per_topic": {name: figures.to_json() for name, figures in self.topics.items()},
+            "per_partition": {
+                f"{topic}[{partition}]": self._partition_json(topic, partition, figures)
+                for (topic, partition), figures in sorted(self.partitions.items())
+            },
+            "per_broker": {
+                str(broker): figures.to_json() for broker, figures in sorted(self.brokers.items())
+            },
+            "brokers_with_loss": self.brokers_with_loss(),
+            "brokers_missing": {str(b): n for b, n in sorted(self.missing_brokers.items())},
+            "late_probes": list(self.noted["late"]),  # the latest MAX_NOTED of each
+            "duplicated_probes": list(self.noted["duplicated"]),
+            "other_producers": self.ledger.others_json(),
             "errors": dict(self.errors.most_common(10)),
             "last_error": self.last_error,
+        }
+
+    def _partition_json(self, topic: str, partition: int, figures: Figures) -> dict[str, Any]:
+        stream = self.ledger.own_stream(topic, partition)
+        return {
+            "topic": topic,
+            "partition": partition,
+            **figures.to_json(),
+            "read": 0 if stream is None else stream.read,
+            "gaps": 0 if stream is None else stream.gaps,
         }

@@ -1,8 +1,9 @@
 """How a run looks: a live rich view on a terminal, plain lines otherwise, or JSON lines.
 
-Every view ends with the same summary; its first line reads
-`timer summary: sent N  delivered N  verified N  lost N  duplicated N  failed N  cache failed N`
-followed by the loss against --max-loss, then the latency lines.
+Every view ends with the same summary; its first line reads `timer summary: sent N
+delivered N  verified N  lost N  late N  duplicated N  failed N  cache failed N`,
+followed by the loss against --max-loss, the latency lines, then the figures per broker
+and per partition and what the independent consumer read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from kafkaredis_cli.canary.statistics import Latency, RunStatistics
+from kafkaredis_cli.canary.histogram import LogHistogram
+from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, Figures, RunStatistics
 
 if TYPE_CHECKING:
     from kafkaredis_cli.canary.run import RunReport, TickReport, TimerOptions
@@ -50,16 +52,74 @@ def sparkline(values: list[float | None]) -> str:
 def counts_line(stats: RunStatistics) -> str:
     return (
         f"sent {stats.sent}  delivered {stats.delivered}  verified {stats.verified}  "
-        f"lost {stats.lost}  duplicated {stats.duplicated}  failed {stats.failed}  "
-        f"cache failed {stats.cache_failed}"
+        f"lost {stats.lost}  late {stats.late}  duplicated {stats.duplicated}  "
+        f"failed {stats.failed}  cache failed {stats.cache_failed}"
     )
 
 
-def latency_line(name: str, latency: Latency) -> str:
-    return (
-        f"{name:<11} p50 {_ms(latency.percentile(50))}  p95 {_ms(latency.percentile(95))}  "
-        f"p99 {_ms(latency.percentile(99))}  max {_ms(latency.max)}"
+def latency_line(name: str, latency: LogHistogram) -> str:
+    p50, p95, p99 = latency.percentiles(50, 95, 99)
+    return f"{name:<11} p50 {_ms(p50)}  p95 {_ms(p95)}  p99 {_ms(p99)}  max {_ms(latency.max)}"
+
+
+def figures_line(figures: Figures) -> str:
+    p50, p99 = figures.round_trip.percentiles(50, 99)
+    line = (
+        f"sent {figures.sent}  verified {figures.verified}  lost {figures.lost}  "
+        f"late {figures.late}  duplicated {figures.duplicated}  p50 {_ms(p50)}  p99 {_ms(p99)}"
     )
+    if figures.lost or figures.produce_failed or figures.cache_failed:
+        line += f"  last error: {figures.last_error}"
+    return line
+
+
+def broker_name(broker: int) -> str:
+    return "broker ?" if broker == UNKNOWN_BROKER else f"broker {broker}"
+
+
+def scope_lines(stats: RunStatistics) -> list[str]:
+    """Per broker (the partition's leader when a probe was sent), then per partition."""
+    lines = []
+    for broker, figures in sorted(stats.brokers.items()):
+        lines.append(f"  {broker_name(broker)}: {figures_line(figures)}")
+    for (topic, partition), figures in sorted(stats.partitions.items()):
+        stream = stats.ledger.own_stream(topic, partition)
+        gaps = f"  gaps {stream.gaps}" if stream is not None and stream.gaps else ""
+        lines.append(f"  {topic}[{partition}]: {figures_line(figures)}{gaps}")
+    return lines
+
+
+def consumer_lines(report: RunReport) -> list[str]:
+    stats = report.stats
+    if report.follower_error is not None:
+        if report.follower_error == "off":
+            return ["independent consumer: off"]
+        return [f"independent consumer: not running ({report.follower_error})"]
+    own = sum(s.read for s in stats.ledger.own.values())
+    lines = [
+        f"independent consumer: read {own} of this run's probes  late {stats.late}  "
+        f"duplicated {stats.duplicated}  gaps {stats.ledger.gaps}"
+    ]
+    for producer, figures in sorted(stats.ledger.others_json().items()):
+        lines.append(
+            f"  other producer {producer}: read {figures['read']}  "
+            f"duplicated {figures['duplicated']}  gaps {figures['gaps']}"
+        )
+    return lines
+
+
+def coverage_lines(report: RunReport) -> list[str]:
+    lines = []
+    for topic, layout in (report.layouts or {}).items():
+        for action in layout.actions:
+            lines.append(f"topic {topic}: {action}")
+        uncovered = layout.uncovered()
+        if uncovered and layout.partitions:
+            lines.append(
+                f"topic {topic}: broker(s) {', '.join(map(str, uncovered))} lead no partition "
+                "and are not probed (see --rebalance-leaders)"
+            )
+    return lines
 
 
 def summary_lines(report: RunReport) -> list[str]:
@@ -75,10 +135,15 @@ def summary_lines(report: RunReport) -> list[str]:
     ]
     if len(stats.topics) > 1:
         for name, topic in stats.topics.items():
-            lines.append(
-                f"  {name}: sent {topic.sent}  verified {topic.verified}  lost {topic.lost}  "
-                f"duplicated {topic.duplicated}"
-            )
+            lines.append(f"  {name}: {figures_line(topic)}")
+    lines += scope_lines(stats)
+    with_loss = stats.brokers_with_loss()
+    if with_loss:
+        lines.append(f"brokers with lost or failed probes: {', '.join(map(str, with_loss))}")
+    for broker, count in sorted(stats.missing_brokers.items()):
+        lines.append(f"broker {broker} missing from the cluster's metadata for {count} tick(s)")
+    lines += consumer_lines(report)
+    lines += coverage_lines(report)
     for reason, count in stats.errors.most_common(5):
         lines.append(f"  error (x{count}): {reason}")
     lines.append(f"statistics in Redis: {report.stats_key}")
@@ -90,7 +155,11 @@ def summary_lines(report: RunReport) -> list[str]:
 def tick_line(report: TickReport) -> str:
     where = report.topic
     if report.partition is not None and report.partition >= 0:
-        where = f"{report.topic}[{report.partition}]@{report.offset}"
+        where = f"{report.topic}[{report.partition}]"
+        if report.offset is not None:
+            where += f"@{report.offset}"
+    if report.broker is not None:
+        where += f" broker {report.broker}"
     parts = [f"tick {report.tick}", f"slot {report.slot}", where, f"seq {report.seq}"]
     if report.verified:
         parts.append(
@@ -106,6 +175,8 @@ def tick_line(report: TickReport) -> str:
         parts.append(f"late {report.late_ms:.0f} ms")
     if report.overrun_ms > 0:
         parts.append(f"overran by {report.overrun_ms:.0f} ms")
+    for arrival in report.arrivals:
+        parts.append(f"{arrival.what}: {arrival.topic}[{arrival.partition}] seq {arrival.seq}")
     return "  ".join(parts)
 
 
@@ -199,10 +270,10 @@ class LiveView:
                 style="dim",
             )
         counts = Table.grid(padding=(0, 2))
-        for _ in range(7):
+        for _ in range(8):
             counts.add_column(justify="right")
         counts.add_row(
-            "sent", "delivered", "verified", "lost", "duplicated", "failed", "cache failed"
+            "sent", "delivered", "verified", "lost", "late", "duplicated", "failed", "cache failed"
         )
         lost_style = "bold red" if stats.lost else "green"
         counts.add_row(
@@ -210,7 +281,8 @@ class LiveView:
             str(stats.delivered),
             Text(str(stats.verified), style="green"),
             Text(str(stats.lost), style=lost_style),
-            str(stats.duplicated),
+            Text(str(stats.late), style="yellow" if stats.late else ""),
+            Text(str(stats.duplicated), style="yellow" if stats.duplicated else ""),
             Text(str(stats.failed), style="red" if stats.failed else ""),
             Text(str(stats.cache_failed), style="red" if stats.cache_failed else ""),
         )
@@ -219,23 +291,31 @@ class LiveView:
             + "\n"
             + latency_line("delivery", stats.delivery)
         )
+        recent_p50, recent_p99 = stats.recent_percentiles()
         recent = Text("recent      ")
         recent.append(sparkline(list(stats.recent)), style="cyan")
+        recent.append(f"  p50 {_ms(recent_p50)}  p99 {_ms(recent_p99)}", style="dim")
         parts: list[Any] = [head, counts, latency, recent]
-        topics = Table.grid(padding=(0, 2))
-        for name, topic in stats.topics.items():
-            where = "-"
-            if topic.last_partition is not None and topic.last_partition >= 0:
-                where = f"[{topic.last_partition}]@{topic.last_offset}"
-            topics.add_row(
-                name,
-                where,
-                f"sent {topic.sent}",
-                f"verified {topic.verified}",
-                f"lost {topic.lost}",
-                f"duplicated {topic.duplicated}",
+        scopes = Table.grid(padding=(0, 2))
+        rows: list[tuple[str, Figures]] = [
+            (broker_name(b), f) for b, f in sorted(stats.brokers.items())
+        ]
+        rows += [(f"{t}[{p}]", f) for (t, p), f in sorted(stats.partitions.items())]
+        for name, figures in rows:
+            p50, p99 = figures.round_trip.percentiles(50, 99)
+            bad = figures.lost or figures.produce_failed
+            scopes.add_row(
+                Text(name, style="bold red" if bad else ""),
+                f"sent {figures.sent}",
+                f"verified {figures.verified}",
+                Text(f"lost {figures.lost}", style="red" if figures.lost else ""),
+                f"late {figures.late}",
+                f"duplicated {figures.duplicated}",
+                f"p50 {_ms(p50)}",
+                f"p99 {_ms(p99)}",
+                Text(figures.last_error or "", style="red") if bad else "",
             )
-        parts.append(topics)
+        parts.append(scopes)
         if stats.last_error:
             parts.append(Text(f"last error: {stats.last_error}", style="red"))
         if self._last is not None and (self._last.overrun_ms > 0 or self._last.skipped):

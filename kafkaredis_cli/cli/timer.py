@@ -50,6 +50,30 @@ def timer(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON line per tick, then a summary line.")
     ] = False,
+    rebalance_leaders: Annotated[
+        bool,
+        typer.Option(
+            "--rebalance-leaders",
+            help="Before the run, move each partition's leadership back to its preferred "
+            "replica and give a broker that is preferred for none a partition of its own "
+            "(adds partitions: for a dedicated canary topic).",
+        ),
+    ] = False,
+    independent_consumer: Annotated[
+        bool,
+        typer.Option(
+            "--independent-consumer/--no-independent-consumer",
+            help="Read every partition of the topics beside the per-tick read-back "
+            "(duplicates, gaps, late arrivals).",
+        ),
+    ] = True,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve Prometheus metrics on /metrics at this port."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option("--metrics-host", help="Address /metrics listens on.")
+    ] = "127.0.0.1",
 ) -> None:
     """Send a test message every --interval seconds, read it back, report latency and loss.
 
@@ -69,6 +93,8 @@ def timer(
         raise UsageError(f"--count must be at least 1 (got {count})")
     if not timeout > 0:
         raise UsageError(f"--timeout must be more than 0 seconds (got {timeout:g})")
+    if metrics_port is not None and not 0 < metrics_port < 65536:
+        raise UsageError(f"--metrics-port must be 1..65535 (got {metrics_port})")
     for name in topic or []:
         problem = topic_problem(name)
         if problem:
@@ -83,6 +109,10 @@ def timer(
         timeout_s=timeout,
         max_loss=limit,
         producer_id=new_producer_id(),
+        rebalance_leaders=rebalance_leaders,
+        independent_consumer=independent_consumer,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
     )
     view: TimerView
     if as_json:
@@ -93,9 +123,12 @@ def timer(
         view = LiveView(Console(highlight=False))  # wraps lines: the live view redraws them
     else:
         view = PlainView(out)
+    metrics = ""
+    if metrics_port is not None:
+        metrics = f"; metrics on http://{metrics_host}:{metrics_port}/metrics"
     info(
         f"timer: producer id {options.producer_id}, every {interval:g}s to "
-        f"{', '.join(options.topics)}; Ctrl-C stops after the tick in flight"
+        f"{', '.join(options.topics)}; Ctrl-C stops after the tick in flight{metrics}"
     )
     with stop_on_signals() as stopper:
         report = run_timer(settings, options, view, stopper)

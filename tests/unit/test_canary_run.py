@@ -18,7 +18,14 @@ from kafkaredis_cli.canary.view import JsonView, PlainView, sparkline, summary_l
 from kafkaredis_cli.domain.commands import ProduceMessage
 from kafkaredis_cli.errors import ConfigError
 from kafkaredis_cli.mediator import Command, Next
-from tests.fakes import FakeApp, FakeBroker, FakeProducer, fake_app
+from tests.fakes import (
+    FakeApp,
+    FakeBroker,
+    FakeProducer,
+    FakeTopicFollower,
+    FakeTopicLayouts,
+    fake_app,
+)
 
 
 class Clock:
@@ -80,7 +87,14 @@ def options(**kwargs: Any) -> TimerOptions:
     return TimerOptions(**values)
 
 
-def canary(app: FakeApp, clock: Clock, ticks: Ticks, **kwargs: Any) -> Canary:
+def canary(
+    app: FakeApp,
+    clock: Clock,
+    ticks: Ticks,
+    layouts: FakeTopicLayouts | None = None,
+    **kwargs: Any,
+) -> Canary:
+    layouts = layouts or FakeTopicLayouts(app.broker, brokers=(1,))
     return Canary(
         mediator=app.mediator,
         producer=app.producer,
@@ -89,14 +103,21 @@ def canary(app: FakeApp, clock: Clock, ticks: Ticks, **kwargs: Any) -> Canary:
         options=options(**kwargs),
         stats_ttl_s=3600,
         listener=ticks,
+        layouts=layouts,
+        follower=FakeTopicFollower(app.broker, layouts),
         clock=clock,
     )
 
 
-def run(app: FakeApp, ticks: Ticks | None = None, **kwargs: Any) -> tuple[RunReport, Ticks]:
+def run(
+    app: FakeApp,
+    ticks: Ticks | None = None,
+    layouts: FakeTopicLayouts | None = None,
+    **kwargs: Any,
+) -> tuple[RunReport, Ticks]:
     clock = Clock()
     ticks = ticks or Ticks()
-    subject = canary(app, clock, ticks, **kwargs)
+    subject = canary(app, clock, ticks, layouts, **kwargs)
     subject.warm_up()
     return subject.run(TestStopper(clock)), ticks
 
@@ -175,7 +196,10 @@ def test_broker_down_every_tick_lost_with_its_reason_and_the_run_ends_on_count()
     assert all(
         t.status == "lost" and "no delivery report" in (t.error or "") for t in ticks.reports
     )
-    assert stats.errors == {"no delivery report for <id> within 0.05s (broker unreachable?)": 3}
+    assert stats.errors == {
+        "no delivery report for <id> within 0.05s (broker unreachable?) "
+        "(partition 0 led by broker 1)": 3
+    }
     assert stats.sent == stats.verified + stats.lost
 
 
@@ -288,11 +312,11 @@ def test_plain_lines_and_summary_format():
     app = fake_app()
     report, ticks = run(app, count=2)
     line = tick_line(ticks.reports[0])
-    assert line.startswith("tick 1  slot 0  t[0]@0  seq 0  verified  round trip ")
+    assert line.startswith("tick 1  slot 0  t[0]@0 broker 1  seq 0  verified  round trip ")
     lines = summary_lines(report)
     assert lines[0] == (
-        "timer summary: sent 2  delivered 2  verified 2  lost 0  duplicated 0  failed 0  "
-        "cache failed 0"
+        "timer summary: sent 2  delivered 2  verified 2  lost 0  late 0  duplicated 0  "
+        "failed 0  cache failed 0"
     )
     assert lines[1].startswith("loss 0/2 (--max-loss 0: ok)")
     assert lines[2].startswith("round trip  p50 ")
@@ -332,7 +356,114 @@ def test_live_view_draws_counts_latency_and_the_last_error_then_the_summary():
     assert "round trip  p50 " in drawn and "recent " in drawn
     view.finish(report)
     assert (
-        "timer summary: sent 3  delivered 3  verified 3  lost 0  duplicated 0  failed 1  "
-        "cache failed 1" in screen.getvalue()
+        "timer summary: sent 3  delivered 3  verified 3  lost 0  late 0  duplicated 0  "
+        "failed 1  cache failed 1" in screen.getvalue()
     )
     view.close()  # closing twice is harmless
+
+
+def three_brokers(app: FakeApp) -> FakeTopicLayouts:
+    return FakeTopicLayouts(app.broker, brokers=(1, 2, 3))
+
+
+def test_ticks_rotate_over_every_partition_so_every_broker_is_probed():
+    app = fake_app()
+    layouts = three_brokers(app)
+    report, ticks = run(app, layouts=layouts, count=7)
+    assert [t.partition for t in ticks.reports] == [0, 1, 2, 0, 1, 2, 0]
+    assert [t.broker for t in ticks.reports] == [1, 2, 3, 1, 2, 3, 1]
+    assert [t.partition_seq for t in ticks.reports] == [0, 0, 0, 1, 1, 1, 2]
+    stats = report.stats
+    assert {b: f.verified for b, f in stats.brokers.items()} == {1: 3, 2: 2, 3: 2}
+    assert [len(app.broker.log("t", p)) for p in range(3)] == [3, 2, 2]
+    assert report.layouts is not None and report.layouts["t"].actions
+    data = report.to_json()
+    assert set(data["per_broker"]) == {"1", "2", "3"}
+    assert data["per_partition"]["t[2]"]["read"] == 2  # the independent consumer's count
+    assert ticks.reports[0].figures is not None
+    assert ticks.reports[0].figures["broker"]["verified"] == 1
+
+
+def test_a_probe_written_twice_is_counted_duplicated_where_it_landed():
+    app = fake_app()
+    layouts = three_brokers(app)
+
+    def copy_tick_1(report: TickReport) -> None:
+        if report.tick == 2:  # an earlier tick's exact bytes and headers, from outside
+            first = app.broker.log("t", 0)[0]
+            app.broker.append("t", first.value, key=first.key, headers=first.headers, partition=0)
+
+    report, ticks = run(app, Ticks(copy_tick_1), layouts=layouts, count=4)
+    stats = report.stats
+    assert (stats.duplicated, stats.lost, stats.verified) == (1, 0, 4)
+    assert stats.brokers[1].duplicated == 1 and stats.partitions[("t", 0)].duplicated == 1
+    assert [a.what for t in ticks.reports for a in t.arrivals] == ["duplicate"]
+    assert ticks.reports[2].arrivals[0].seq == 0
+
+
+def test_a_lost_tick_whose_probe_lands_later_is_late_and_the_broker_is_named():
+    broker = FakeBroker()
+    producer = FakeProducer(broker, hold=True)
+    app = fake_app(broker=broker, producer=producer)
+    layouts = three_brokers(app)
+
+    def release_after_tick_2(report: TickReport) -> None:
+        if report.tick == 2:
+            producer.hold = False  # the held probes of ticks 1 and 2 land at the next poll
+
+    report, ticks = run(app, Ticks(release_after_tick_2), layouts=layouts, count=4)
+    first, second = ticks.reports[:2]
+    assert first.status == second.status == "lost"
+    assert "(partition 0 led by broker 1)" in (first.error or "")
+    stats = report.stats
+    assert (stats.verified, stats.late, stats.lost) == (2, 2, 0)
+    assert (stats.brokers[1].late, stats.brokers[2].late) == (1, 1)
+    assert stats.sent == stats.verified + stats.late + stats.lost
+    assert report.loss_ok  # late is not lost
+    late = [(a.partition, a.seq) for t in ticks.reports for a in t.arrivals if a.what == "late"]
+    assert sorted(late) == [(0, 0), (1, 1)]
+
+
+def test_another_timers_probes_on_the_same_topic_are_kept_apart():
+    app = fake_app()
+    layouts = three_brokers(app)
+
+    def other_timer(report: TickReport) -> None:
+        probe = Probe(
+            producer_id="other", topic="t", seq=0, sent_at_ms=1, partition=0, partition_seq=0
+        )
+        message = probe.to_message()
+        app.broker.append("t", message.value, headers=message.headers, partition=0)
+
+    report, _ = run(app, Ticks(other_timer), layouts=layouts, count=3)
+    stats = report.stats
+    assert (stats.lost, stats.duplicated, stats.verified) == (0, 0, 3)
+    assert stats.ledger.others_json() == {"other": {"read": 1, "duplicated": 2, "gaps": 0}}
+    assert "  other producer other: read 1  duplicated 2  gaps 0" in summary_lines(report)
+
+
+def test_a_broker_gone_from_the_metadata_is_named_in_lost_ticks_and_the_summary():
+    broker = FakeBroker()
+    producer = FakeProducer(broker)
+    app = fake_app(broker=broker, producer=producer)
+    layouts = three_brokers(app)
+    clock = Clock()
+
+    def broker_2_dies_after_tick_2(report: TickReport) -> None:
+        if report.tick == 2:
+            follower.missing = frozenset({2})
+            producer.hold = True
+
+    ticks = Ticks(broker_2_dies_after_tick_2)
+    subject = canary(app, clock, ticks, layouts, count=4)
+    follower = subject._follower  # type: ignore[assignment]
+    subject.warm_up()
+    report = subject.run(TestStopper(clock))
+    third = ticks.reports[2]
+    assert third.status == "lost" and third.missing_brokers == (2,)
+    assert "(partition 2 led by broker 3; broker(s) 2 missing from the cluster)" in (
+        third.error or ""
+    )
+    assert report.stats.missing_brokers == {2: 2}
+    assert report.to_json()["brokers_missing"] == {"2": 2}
+    assert "broker 2 missing from the cluster's metadata for 2 tick(s)" in summary_lines(report)

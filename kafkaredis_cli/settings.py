@@ -67,6 +67,9 @@ class KafkaSettings(BaseModel):
     sasl_username: str | None = Field(None, description="SASL user name")
     sasl_password: SecretStr | None = Field(None, description="SASL password (never printed)")
     timeout_s: float = Field(5.0, gt=0, description="Bound on connecting and metadata calls")
+    expected_brokers: int | None = Field(
+        None, ge=1, description="Brokers the cluster should have (`check` fails with fewer)"
+    )
     properties: dict[str, str] = Field(
         default_factory=dict, description="Any librdkafka property (what -X sets)"
     )

@@ -55,14 +55,29 @@ class StackNodes:
         )
         return result
 
-    def up(self) -> None:
-        self.stack("up")
-
     def down(self) -> None:
         run_stack("down", "--kill", "--wipe", "--dir", str(self.dir), *self.layout())
 
     def status_ok(self) -> bool:
         return run_stack("status", "--dir", str(self.dir), *self.layout()).returncode == 0
+
+    def healthy(self) -> bool:
+        return self.status_ok()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        raise NotImplementedError
+
+    def make_whole(self) -> None:
+        """Resume paused nodes, restart stopped ones and wait until healthy (after a test
+        that did not, e.g. because it failed half-way)."""
+        if self.healthy():
+            return
+        status = run_stack("status", "--dir", str(self.dir), *self.layout()).stdout
+        for line in status.splitlines():
+            if ": PAUSED" in line:
+                self.resume(line.split()[1].rstrip(":"))
+        self.start()
+        self.wait_healthy(120)
 
     def node_name(self, node: int | str) -> str:
         raise NotImplementedError
@@ -82,9 +97,9 @@ class StackNodes:
     def start(self, node: int | str | None = None) -> None:
         """Restart a killed node on its old data and ports (every stopped node if None)."""
         if node is None:
-            self.stack("up")
+            self.stack("up", "--timeout", "120")
         else:
-            self.stack("start", self.node_name(node))
+            self.stack("start", self.node_name(node), "--timeout", "120")
 
 
 N = TypeVar("N", bound=StackNodes)
@@ -108,6 +123,14 @@ class KafkaCluster(StackNodes):
     def node_name(self, node: int | str) -> str:
         return node if isinstance(node, str) else f"kafka-{node}"
 
+    def leaders(self, topic: str) -> dict[int, int]:
+        """partition -> id of its leading broker (-1: none), as one broker sees the topic."""
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        meta = admin.list_topics(topic, timeout=10).topics[topic]
+        return {p.id: p.leader for p in meta.partitions.values()}
+
     def problems(self) -> list[str]:
         """What keeps the cluster from being whole: missing brokers, partitions without a
         leader or with fewer in-sync replicas than replicas (empty when healthy)."""
@@ -130,6 +153,9 @@ class KafkaCluster(StackNodes):
                 elif len(p.isrs) < len(p.replicas):
                     found.append(f"{topic.topic}/{p.id} under-replicated (isr {p.isrs})")
         return found
+
+    def healthy(self) -> bool:
+        return self.status_ok() and not self.problems()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Every broker registered, every partition led and fully in sync."""
@@ -260,13 +286,28 @@ class RedisSentinel(StackNodes):
         wait_for(self.status_ok, timeout, interval=0.5, what="the Redis sentinel setup")
 
 
+CLUSTER_FIXTURES = ("kafka_cluster", "redis_cluster", "redis_sentinel")
+
+
+@pytest.fixture(autouse=True)
+def clusters_whole_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used a cluster: make it whole again if the test did not (so one
+    failure does not fail every later test on that cluster)."""
+    yield
+    for name in CLUSTER_FIXTURES:
+        if name in request.fixturenames:
+            nodes: StackNodes = request.getfixturevalue(name)
+            nodes.make_whole()
+
+
 def _session(make: Callable[[int], N], ports: int) -> Iterator[N]:
     """Start `make(first port)` on `ports` free ports (other ports if another process took
     one meanwhile), yield it, then stop it and wipe its data, also when tests failed."""
     for attempt in range(3):
         nodes = make(free_port_block(ports))
         try:
-            result = run_stack("up", "--dir", str(nodes.dir), *nodes.layout())
+            # A generous deadline: CI shares two cores with the tests around it.
+            result = run_stack("up", "--timeout", "180", "--dir", str(nodes.dir), *nodes.layout())
             if result.returncode == 0:
                 yield nodes
                 return

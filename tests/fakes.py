@@ -500,6 +500,7 @@ class FakeTopicFollower:
         self.broker = broker
         self.layouts = layouts
         self.positions: dict[TP, int] = {}
+        self.missing: frozenset[int] = frozenset()  # brokers gone from the metadata
         self.closed = False
 
     def start(self, topics: Sequence[str]) -> None:
@@ -517,6 +518,9 @@ class FakeTopicFollower:
 
     def leaders(self) -> Mapping[TP, int]:
         return self.layouts.leaders
+
+    def brokers(self) -> frozenset[int] | None:
+        return frozenset(self.layouts.brokers) - self.missing
 
     def catch_up(self, timeout_s: float) -> bool:
         return True

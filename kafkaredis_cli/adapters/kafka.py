@@ -6,7 +6,6 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import confluent_kafka as ck
@@ -19,6 +18,7 @@ from kafkaredis_cli.adapters.errors import (
     possibly_persisted,
 )
 from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
+from kafkaredis_cli.domain.cluster_health import ClusterInfo, PartitionState
 from kafkaredis_cli.domain.messages import (
     ID_HEADER,
     SENT_AT_HEADER,
@@ -544,14 +544,6 @@ class KafkaConsumerAdapter(KafkaClientBase):
             self._consumer = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ClusterInfo:
-    cluster_id: str | None
-    controller_id: int | None
-    brokers: tuple[str, ...]
-    topics: Mapping[str, int]  # topic -> partitions (or -1 when missing)
-
-
 class KafkaMetadata(KafkaClientBase):
     """Cluster metadata for `check`: brokers and the topics that matter."""
 
@@ -584,12 +576,44 @@ class KafkaMetadata(KafkaClientBase):
             t: (len(info.partitions) if info.error is None else -1)
             for t, info in meta.topics.items()
         }
+        partitions = {
+            t: tuple(
+                PartitionState(p.id, p.leader, tuple(p.replicas), tuple(p.isrs))
+                for p in sorted(meta.topics[t].partitions.values(), key=lambda p: p.id)
+            )
+            for t in topics
+            if present.get(t, -1) >= 0
+        }
+        brokers = sorted(meta.brokers.values(), key=lambda b: b.id)
         return ClusterInfo(
             cluster_id=meta.cluster_id,
             controller_id=meta.controller_id,
-            brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in meta.brokers.values()),
+            brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in brokers),
             topics={t: present.get(t, -1) for t in topics},
+            broker_ids=tuple(b.id for b in brokers),
+            broker_addresses=tuple(f"{b.host}:{b.port}" for b in brokers),
+            partitions=partitions,
+            min_insync=self._min_insync(list(partitions)),
         )
+
+    def _min_insync(self, topics: list[str]) -> dict[str, int | None]:
+        """Each topic's effective min.insync.replicas (None where it cannot be read)."""
+        if not topics:
+            return {}
+        from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]
+
+        found: dict[str, int | None] = dict.fromkeys(topics)
+        resources = [ConfigResource("TOPIC", t) for t in topics]
+        futures = self._metadata_client().describe_configs(
+            resources, request_timeout=self._timeout_s
+        )
+        for resource, future in futures.items():
+            try:
+                entry = future.result(timeout=self._timeout_s).get("min.insync.replicas")
+                found[resource.name] = int(entry.value) if entry is not None else None
+            except (ck.KafkaException, ValueError, TypeError) as exc:
+                log.info("min.insync.replicas of %r not read: %s", resource.name, exc)
+        return found
 
     def topic_names(self) -> list[str]:
         """Every topic the cluster lists (internal ones too), sorted."""

@@ -187,6 +187,7 @@ class KafkaTopicFollower(ClosesOnExit):
         self._queue: deque[ConsumedRecord] = deque(maxlen=MAX_QUEUED)
         self._positions: dict[tuple[str, int], int] = {}
         self._leaders: dict[tuple[str, int], int] = {}
+        self._brokers: frozenset[int] | None = None
         self._stop = threading.Event()
         self._want_ends = threading.Event()  # catch_up() asks the thread for the ends
         self._ends: dict[tuple[str, int], int] | None = None
@@ -286,10 +287,12 @@ class KafkaTopicFollower(ClosesOnExit):
         added = []
         for topic in self._topics:
             try:
-                meta = consumer.list_topics(topic, timeout=self._timeout_s).topics.get(topic)
+                cluster = consumer.list_topics(topic, timeout=self._timeout_s)
             except ck.KafkaException as exc:
                 self.last_error = str(exc)
                 return
+            self._brokers = frozenset(cluster.brokers)
+            meta = cluster.topics.get(topic)
             if meta is None or meta.error is not None:
                 continue
             for p, pm in meta.partitions.items():
@@ -334,6 +337,9 @@ class KafkaTopicFollower(ClosesOnExit):
 
     def leaders(self) -> Mapping[tuple[str, int], int]:
         return self._leaders
+
+    def brokers(self) -> frozenset[int] | None:
+        return self._brokers
 
     def catch_up(self, timeout_s: float) -> bool:
         if self._thread is None:

@@ -30,6 +30,9 @@ class TopicFollower(Protocol):
     def leaders(self) -> Mapping[tuple[str, int], int]:
         """The last known leader of each partition (refreshed in the background)."""
 
+    def brokers(self) -> frozenset[int] | None:
+        """The brokers in the cluster's metadata at the last refresh (None: not known)."""
+
     def catch_up(self, timeout_s: float) -> bool:
         """Read up to the partitions' current ends; False if not done in time."""
 

@@ -86,6 +86,7 @@ class TickReport:
     offset: int | None
     broker: int | None = None  # the partition's leader when the tick ran
     partition_seq: int | None = None
+    missing_brokers: tuple[int, ...] = ()  # brokers gone from the cluster's metadata
     delivered: bool
     verified: bool
     cached: bool
@@ -126,6 +127,7 @@ class TickReport:
             "partition_seq": self.partition_seq,
             "offset": self.offset,
             "broker": self.broker,
+            "missing_brokers": list(self.missing_brokers),
             "status": self.status,
             "delivered": self.delivered,
             "verified": self.verified,
@@ -282,6 +284,17 @@ class Canary:
             leader = placement.leader if placement is not None else None
         return Where(topic, partition, UNKNOWN_BROKER if leader is None or leader < 0 else leader)
 
+    def _missing_brokers(self) -> list[int]:
+        """Brokers of the topics' layout that the cluster's metadata no longer lists
+        (a dead broker, once the controller has fenced it); counted per tick."""
+        current = self._follower.brokers() if self._follower is not None else None
+        if current is None:
+            return []
+        known = {b for layout in self.layouts.values() for b in layout.brokers}
+        missing = sorted(known - current)
+        self.stats.record_missing_brokers(missing)
+        return missing
+
     def _take_arrivals(self) -> tuple[Arrival, ...]:
         """Count what the independent consumer read since the last call."""
         if self._follower is None:
@@ -420,11 +433,17 @@ class Canary:
                 self.stats.record_verified(where, result.round_trip_ms)
             else:
                 error = result.verify_error or "not read back"
+        missing = self._missing_brokers()
         if not verified:
+            error = error or "not read back"
+            notes = []
             if where.broker != UNKNOWN_BROKER:
-                led = f"partition {where.partition} led by broker {where.broker}"
-                error = f"{error or 'not read back'} ({led})"
-            self.stats.record_lost(where, seq, error or "not read back")
+                notes.append(f"partition {where.partition} led by broker {where.broker}")
+            if missing:
+                notes.append(f"broker(s) {', '.join(map(str, missing))} missing from the cluster")
+            if notes:
+                error = f"{error} ({'; '.join(notes)})"
+            self.stats.record_lost(where, seq, error)
         if cache_error is not None:
             self.stats.record_cache_failure(where, cache_error)
         self._in_flight = None
@@ -446,6 +465,7 @@ class Canary:
             offset=result.offset if result is not None else None,
             broker=None if where.broker == UNKNOWN_BROKER else where.broker,
             partition_seq=partition_seq,
+            missing_brokers=tuple(missing),
             delivered=result is not None,
             verified=verified,
             cached=bool(result is not None and result.cached),

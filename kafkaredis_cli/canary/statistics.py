@@ -24,6 +24,7 @@ from kafkaredis_cli.canary.ledger import Ledger, Seen
 
 RECENT = 60  # ticks the sparkline and the recent percentiles cover
 MAX_PENDING = 10_000  # lost ticks remembered, in case their probe turns up late
+MAX_NOTED = 1000  # the latest late and duplicated probes, listed in the summary
 UNKNOWN_BROKER = -1
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -148,6 +149,11 @@ class RunStatistics:
         self.skipped = 0
         self.late_ticks = 0  # ticks that started after their slot (the grid's "late")
         self._pending: OrderedDict[tuple[str, int], Where] = OrderedDict()
+        self.missing_brokers: Counter[int] = Counter()  # ticks each broker was missing for
+        self.noted: dict[str, deque[dict[str, Any]]] = {
+            "late": deque(maxlen=MAX_NOTED),
+            "duplicated": deque(maxlen=MAX_NOTED),
+        }
         self._max_pending = max_pending
         self._now_ms = now_ms or wall_ms
 
@@ -229,10 +235,12 @@ class RunStatistics:
         seen = self.ledger.observe(producer_id, where.topic, where.partition, stream_seq)
         if not seen.own:
             return None
+        probe = {"topic": where.topic, "partition": where.partition, "seq": seq}
         if seen.seen is Seen.DUPLICATE:
             for scope in self._scopes(where):
                 scope.duplicated += 1
             self.sink.count("duplicated", where)
+            self.noted["duplicated"].append(probe)
         elif seen.seen is Seen.FIRST:
             lost_at = self._pending.pop((where.topic, seq), None)
             if lost_at is not None:
@@ -240,7 +248,11 @@ class RunStatistics:
                     scope.lost -= 1
                     scope.late += 1
                 self.sink.count("late", lost_at)
+                self.noted["late"].append(probe)
         return seen.seen
+
+    def record_missing_brokers(self, brokers: list[int]) -> None:
+        self.missing_brokers.update(brokers)
 
     def is_pending(self, topic: str, seq: int) -> bool:
         return (topic, seq) in self._pending
@@ -343,6 +355,9 @@ class RunStatistics:
                 str(broker): figures.to_json() for broker, figures in sorted(self.brokers.items())
             },
             "brokers_with_loss": self.brokers_with_loss(),
+            "brokers_missing": {str(b): n for b, n in sorted(self.missing_brokers.items())},
+            "late_probes": list(self.noted["late"]),  # the latest MAX_NOTED of each
+            "duplicated_probes": list(self.noted["duplicated"]),
             "other_producers": self.ledger.others_json(),
             "errors": dict(self.errors.most_common(10)),
             "last_error": self.last_error,

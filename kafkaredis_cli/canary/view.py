@@ -140,6 +140,8 @@ def summary_lines(report: RunReport) -> list[str]:
     with_loss = stats.brokers_with_loss()
     if with_loss:
         lines.append(f"brokers with lost or failed probes: {', '.join(map(str, with_loss))}")
+    for broker, count in sorted(stats.missing_brokers.items()):
+        lines.append(f"broker {broker} missing from the cluster's metadata for {count} tick(s)")
     lines += consumer_lines(report)
     lines += coverage_lines(report)
     for reason, count in stats.errors.most_common(5):

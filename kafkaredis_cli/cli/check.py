@@ -8,56 +8,32 @@ import typer
 from rich.table import Table
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.check_kafka import kafka_rows
 from kafkaredis_cli.cli.check_redis import redis_rows
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
-from kafkaredis_cli.errors import CheckFailed, ConfigError, KafkaRedisError
+from kafkaredis_cli.errors import CheckFailed
 
 
 def check(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            "--brokers",
+            min=1,
+            help="Brokers the Kafka cluster should have (default: the setting "
+            "kafka.expected_brokers); fewer registered is a failure.",
+        ),
+    ] = None,
 ) -> None:
-    """Connect to Kafka (metadata: brokers, topics) and Redis (the mode, every node)."""
-    from kafkaredis_cli.adapters.kafka import KafkaMetadata
-
+    """Connect to Kafka (metadata: brokers, topics, partition health) and Redis (the
+    mode, every node). Missing brokers, partitions without a leader, under-replicated or
+    below min.insync.replicas fail (exit 1)."""
     settings = state(ctx).settings()
     rows: list[dict[str, Any]] = []
-    kafka = KafkaMetadata(settings.kafka.to_librdkafka(), settings.kafka.timeout_s)
-    try:
-        cluster = kafka.cluster(settings.kafka.topics)
-        rows.append(
-            {
-                "service": "kafka",
-                "target": settings.kafka.bootstrap_servers,
-                "ok": True,
-                "detail": f"cluster {cluster.cluster_id}, brokers {', '.join(cluster.brokers)}",
-            }
-        )
-        for topic, partitions in cluster.topics.items():
-            rows.append(
-                {
-                    "service": "kafka topic",
-                    "target": topic,
-                    "ok": True,
-                    "detail": f"{partitions} partition(s)"
-                    if partitions >= 0
-                    else "not created yet (created on first produce if the broker allows)",
-                }
-            )
-    except ConfigError:
-        raise  # a bad setting is not a service that is down
-    except KafkaRedisError as exc:
-        rows.append(
-            {
-                "service": "kafka",
-                "target": settings.kafka.bootstrap_servers,
-                "ok": False,
-                "detail": exc.message,
-            }
-        )
-    finally:
-        kafka.close()
+    rows += kafka_rows(settings.kafka, brokers)
     rows += redis_rows(settings)
     if as_json:
         print_json({"ok": all(r["ok"] for r in rows), "checks": rows})
@@ -71,6 +47,6 @@ def check(
                 r["detail"],
             )
         render.print_table(table)
-    failed = [r["service"] for r in rows if not r["ok"]]
+    failed = dict.fromkeys(r["service"] for r in rows if not r["ok"])
     if failed:
         raise CheckFailed(f"not working: {', '.join(failed)}")

@@ -29,7 +29,7 @@ from stacklib.layout import (
     resolve_config,
     say,
 )
-from stacklib.prereqs import REPO, java_binary, kafka_libs, redis_binary
+from stacklib.prereqs import REPO, java_binary, kafka_client, kafka_libs, redis_binary
 from stacklib.processes import (
     LOG_TAIL,
     alive,
@@ -172,6 +172,8 @@ def bring_up(
     """Start those of `nodes` that do not run and wait until all answer (and, unless
     `joined`, until each component of `comps` is healthy).  Returns (started, pids)."""
     recorded = stack.saved()
+    if any(n.comp == "kafka" for n in nodes):
+        kafka_client()
     to_start = [n for n in nodes if read_pid(stack, n) is None]
     kafka_start = [n for n in to_start if n.comp == "kafka"]
     redis_start = [n for n in to_start if n.comp == "redis"]
@@ -239,8 +241,7 @@ def bring_up(
                 stack.config_file.unlink()
         raise
     pids = {
-        n.name: procs[n.name].pid if n.name in procs else read_pid(stack, n) or 0
-        for n in nodes
+        n.name: procs[n.name].pid if n.name in procs else read_pid(stack, n) or 0 for n in nodes
     }
     return to_start, pids
 
@@ -432,6 +433,8 @@ def cmd_pause_resume(args: argparse.Namespace, stack: Stack, comps: list[str]) -
 
 
 def cmd_status(args: argparse.Namespace, stack: Stack, comps: list[str]) -> int:
+    if "kafka" in comps:
+        kafka_client()
     ok = True
     for comp in comps:
         nodes = stack.nodes([comp])
@@ -491,9 +494,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         add_help=False,
         usage="scripts/stack COMMAND [NODE] [options]  (--help for details)",
     )
-    parser.add_argument(
-        "command", choices=["up", "down", "status", "env", "logs", *NODE_COMMANDS]
-    )
+    parser.add_argument("command", choices=["up", "down", "status", "env", "logs", *NODE_COMMANDS])
     parser.add_argument("node", nargs="?")
     parser.add_argument(
         "--dir", type=Path, default=os.environ.get("KAFKAREDIS_STACK_DIR") or REPO / ".stack"
@@ -549,6 +550,7 @@ def main(argv: list[str]) -> int:
     # SIGTERM (e.g. a test runner's timeout) cleans up like Ctrl-C: an `up` that
     # is interrupted stops what it started.
     signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `scripts/stack status | head` ends quietly
     args = parse_args(argv)
     stack = Stack(args.dir.expanduser().resolve())
     comps = [args.only] if args.only else list(COMPONENTS)

@@ -1,6 +1,6 @@
 """Kafka nodes: one combined KRaft node, or a cluster of N nodes that are each broker
 and controller (static controller quorum, one cluster id); their configuration,
-storage format, start command and readiness probes (a real Metadata request)."""
+storage format, start command and readiness probes (Metadata through confluent-kafka)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import base64
 import os
 import shlex
 import shutil
-import socket
-import struct
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
-from stacklib.layout import HOST, Node, Stack, StackError, say
+from stacklib.layout import HOST, Node, ProbeError, Stack, StackError, say
 from stacklib.processes import LOG_TAIL, spawn
 
 DEFAULT_HEAP_OPTS = "-Xmx512m -Xms256m"
@@ -243,84 +241,24 @@ def start(stack: Stack, node: Node, java: str, libs: Path) -> subprocess.Popen[b
 # Readiness
 
 
-class ProbeError(Exception):
-    pass
+def kafka_metadata(port: int, timeout: float = 3.0) -> Any:
+    """The cluster's metadata as the broker on `port` serves it (confluent-kafka)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
 
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ProbeError("connection closed")
-        buf += chunk
-    return bytes(buf)
-
-
-def _kafka_call(sock: socket.socket, api_key: int, version: int, corr: int, body: bytes) -> bytes:
-    client_id = b"kafkaredis-stack"
-    header = struct.pack(">hhih", api_key, version, corr, len(client_id)) + client_id
-    msg = header + body
-    sock.sendall(struct.pack(">i", len(msg)) + msg)
-    size = struct.unpack(">i", _recv_exact(sock, 4))[0]
-    resp = _recv_exact(sock, size)
-    if struct.unpack_from(">i", resp)[0] != corr:
-        raise ProbeError("correlation id mismatch")
-    return resp[4:]
-
-
-def _read_str(buf: bytes, off: int) -> tuple[str | None, int]:
-    n = struct.unpack_from(">h", buf, off)[0]
-    off += 2
-    if n < 0:
-        return None, off
-    return buf[off : off + n].decode("utf-8", "replace"), off + n
-
-
-def kafka_metadata(port: int, timeout: float = 3.0) -> dict[str, Any]:
-    """ApiVersions v0, then a Metadata request (v4..v8, no topics).
-
-    Returns {"brokers": [(node_id, host, port)], "cluster_id", "controller_id"}.
-    """
+    admin = AdminClient(
+        {
+            "bootstrap.servers": f"{HOST}:{port}",
+            "client.id": "kafkaredis-stack",
+            "log_level": 0,  # a broker still starting is no error worth printing
+            "reconnect.backoff.ms": 50,
+            "reconnect.backoff.max.ms": 200,
+        }
+    )
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            resp = _kafka_call(sock, 18, 0, 1, b"")
-            error, count = struct.unpack_from(">hi", resp, 0)
-            if error:
-                raise ProbeError(f"ApiVersions error {error}")
-            versions: dict[int, tuple[int, int]] = {}
-            for i in range(count):
-                key, lo, hi = struct.unpack_from(">hhh", resp, 6 + 6 * i)
-                versions[key] = (lo, hi)
-            if 3 not in versions:
-                raise ProbeError("broker does not list Metadata")
-            lo, hi = versions[3]
-            version = min(hi, 8)
-            if version < max(lo, 4):
-                raise ProbeError(f"no usable Metadata version in {lo}..{hi}")
-            body = struct.pack(">ib", 0, 0)  # no topics, no auto creation
-            if version >= 8:
-                body += b"\x00\x00"  # no authorized operations
-            resp = _kafka_call(sock, 3, version, 2, body)
-    except (OSError, struct.error) as exc:
-        raise ProbeError(str(exc) or type(exc).__name__) from None
-    try:
-        off = 4  # throttle_time_ms
-        count = struct.unpack_from(">i", resp, off)[0]
-        off += 4
-        brokers = []
-        for _ in range(count):
-            node_id = struct.unpack_from(">i", resp, off)[0]
-            host, off = _read_str(resp, off + 4)
-            bport = struct.unpack_from(">i", resp, off)[0]
-            _rack, off = _read_str(resp, off + 4)
-            brokers.append((node_id, host, bport))
-        cluster_id, off = _read_str(resp, off)
-        controller_id = struct.unpack_from(">i", resp, off)[0]
-    except struct.error:
-        raise ProbeError("malformed Metadata response") from None
-    return {"brokers": brokers, "cluster_id": cluster_id, "controller_id": controller_id}
+        return admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise ProbeError(exc.args[0].str()) from None
 
 
 def node_ready(stack: Stack, node: Node) -> str | None:
@@ -329,9 +267,10 @@ def node_ready(stack: Stack, node: Node) -> str | None:
         meta = kafka_metadata(node.port)
     except ProbeError as exc:
         return str(exc)
-    if not any(b[2] == node.port for b in meta["brokers"]):
-        return f"metadata lists no broker on port {node.port}: {meta['brokers']}"
-    if meta["controller_id"] < 0:
+    ports = sorted(b.port for b in meta.brokers.values())
+    if node.port not in ports:
+        return f"metadata lists no broker on port {node.port}, only on {ports}"
+    if meta.controller_id < 0:
         return "no controller yet"
     return None
 
@@ -347,7 +286,7 @@ def health(stack: Stack) -> str | None:
             meta = kafka_metadata(node.port)
         except ProbeError as exc:
             return f"{node.name}: {exc}"
-        have = {b[2] for b in meta["brokers"]}
+        have = {b.port for b in meta.brokers.values()}
         if have != want:
             return f"{node.name} lists brokers on ports {sorted(have)}, not {sorted(want)}"
     return None

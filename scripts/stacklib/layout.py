@@ -45,6 +45,10 @@ class StackError(Exception):
         self.detail = detail
 
 
+class ProbeError(Exception):
+    """A node did not answer as a ready one does (the message says how)."""
+
+
 def say(msg: str) -> None:
     print(f"stack: {msg}", flush=True)
 

@@ -41,6 +41,16 @@ def java_binary() -> str:
     return cand
 
 
+def kafka_client() -> None:
+    """confluent-kafka, which the Kafka probes use (the project's .venv has it)."""
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        raise StackError(
+            "confluent-kafka is missing: run scripts/setup (it builds .venv)", code=2
+        ) from None
+
+
 def redis_binary(name: str = "redis-server") -> str:
     binary = shutil.which(name)
     if not binary:

@@ -9,17 +9,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from stacklib.layout import HOST, SENTINEL_SERVICE, Node, Stack, StackError, say
+from stacklib.layout import HOST, SENTINEL_SERVICE, Node, ProbeError, Stack, StackError, say
 from stacklib.processes import spawn
 
 CLUSTER_NODE_TIMEOUT_MS = 2000
 SENTINEL_DOWN_AFTER_MS = 1000
 SENTINEL_FAILOVER_TIMEOUT_MS = 3000
 ALL_SLOTS = 16384
-
-
-class ProbeError(Exception):
-    pass
 
 
 def mode(stack: Stack) -> str:

@@ -1,4 +1,5 @@
-"""Consumer groups of several real `consume` processes: shared partitions, no rewind.
+"""Consumer groups of several real `consume` processes on the 3-broker cluster: shared
+partitions, no rewind; and records that reach Redis after their message was consumed.
 
 The first member's stdout is not read until the others have joined: it blocks on its
 full pipe mid-fetch, so the group cannot finish before every member is in it, and the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from tests.clusters import KafkaCluster
 from tests.conftest import Services, kafkaredis_process, wait_for
 from tests.topics import create_topic
 
@@ -57,7 +60,9 @@ class Member:
         for thread in self.readers:
             thread.join(timeout=10)
         lines = b"".join(self.out).decode().splitlines()
-        return status, [json.loads(line) for line in lines if line], b"".join(self.err).decode()
+        err = b"".join(self.err).decode()
+        assert not re.search(r"^%\d+\|", err, re.M), err  # no raw librdkafka log line
+        return status, [json.loads(line) for line in lines if line], err
 
 
 @pytest.fixture
@@ -80,7 +85,11 @@ def produce(bootstrap: str, topic: str, n: int) -> None:
 
 
 def group_members(admin: AdminClient, group: str) -> list[Any]:
-    described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    """The group's members ([] while its coordinator is still being found or loaded)."""
+    try:
+        described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    except KafkaException:
+        return []
     return list(described.members)
 
 
@@ -91,6 +100,22 @@ def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
         return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
     finally:
         consumer.close()
+
+
+def filled_topic(
+    bootstrap: str, env: dict[str, str]
+) -> tuple[str, str, AdminClient, dict[str, str]]:
+    """A 6-partition topic holding MESSAGES, a fresh group name, an admin client and the
+    environment of `consume` processes on them."""
+    topic = create_topic(bootstrap, f"groups-{uuid.uuid4().hex[:8]}", PARTITIONS)
+    produce(bootstrap, topic, MESSAGES)
+    run_env = {
+        **env,
+        "KAFKAREDIS_KAFKA__TOPICS": topic,
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+    }
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return topic, f"g-{uuid.uuid4().hex[:8]}", admin, run_env
 
 
 def start_members(
@@ -128,15 +153,12 @@ def start_members(
     return [first, *others]
 
 
+@pytest.mark.cluster
 def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
-    services: Services, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
 ) -> None:
-    bootstrap = services.bootstrap
-    topic = create_topic(bootstrap, f"groups-{uuid.uuid4().hex[:8]}", PARTITIONS)
-    produce(bootstrap, topic, MESSAGES)
-    group = f"g-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {**env, "KAFKAREDIS_KAFKA__TOPICS": topic}
+    bootstrap = kafka_cluster.bootstrap
+    topic, group, admin, run_env = filled_topic(bootstrap, env)
     started = start_members(run_env, admin, group, ["-e"], members)
 
     results = [member.finish(timeout=120) for member in started]
@@ -157,15 +179,12 @@ def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
     )
 
 
+@pytest.mark.cluster
 def test_from_beginning_never_rewinds_what_the_group_committed(
-    services: Services, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
 ) -> None:
-    bootstrap = services.bootstrap
-    topic = create_topic(bootstrap, f"rewind-{uuid.uuid4().hex[:8]}", PARTITIONS)
-    produce(bootstrap, topic, MESSAGES)
-    group = f"g-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {**env, "KAFKAREDIS_KAFKA__TOPICS": topic}
+    bootstrap = kafka_cluster.bootstrap
+    _topic, group, admin, run_env = filled_topic(bootstrap, env)
     half = MESSAGES // 2
     first = Member(
         kafkaredis_process(["consume", "-g", group, "-f", "json", "--count", str(half)], run_env)

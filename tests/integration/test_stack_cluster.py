@@ -103,6 +103,7 @@ def test_killed_node_leaves_partitions_under_replicated_until_restarted(
                 any("brokers [2] not registered" in p for p in problems)
                 and sum("under-replicated" in p for p in problems) >= 3
                 and _isr_sizes(kafka_cluster, name) == [2, 2, 2]
+                and set(kafka_cluster.leaders(name).values()) <= {1, 3}
             )
 
         wait_for(noticed, 30, interval=0.3, what="broker 2 missing and its partitions short")
@@ -188,6 +189,19 @@ def test_redis_cluster_promotes_the_replica_of_a_killed_primary(
         what=f"{victim} to rejoin as a replica of {replica}",
     )
     redis_cluster.wait_healthy(60)
+
+
+def test_make_whole_resumes_and_restarts_what_a_test_left_behind(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    replicas = [p for p, (role, _) in redis_cluster.view().items() if role == "slave"]
+    redis_cluster.kill(replicas[0])
+    redis_cluster.pause(replicas[1])
+    assert not redis_cluster.healthy()
+    redis_cluster.make_whole()
+    assert redis_cluster.healthy()
+    view = redis_cluster.view()
+    assert view[replicas[0]][0] == view[replicas[1]][0] == "slave"
 
 
 def _cluster_ok(port: int) -> bool:

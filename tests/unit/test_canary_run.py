@@ -440,3 +440,30 @@ def test_another_timers_probes_on_the_same_topic_are_kept_apart():
     assert (stats.lost, stats.duplicated, stats.verified) == (0, 0, 3)
     assert stats.ledger.others_json() == {"other": {"read": 1, "duplicated": 2, "gaps": 0}}
     assert "  other producer other: read 1  duplicated 2  gaps 0" in summary_lines(report)
+
+
+def test_a_broker_gone_from_the_metadata_is_named_in_lost_ticks_and_the_summary():
+    broker = FakeBroker()
+    producer = FakeProducer(broker)
+    app = fake_app(broker=broker, producer=producer)
+    layouts = three_brokers(app)
+    clock = Clock()
+
+    def broker_2_dies_after_tick_2(report: TickReport) -> None:
+        if report.tick == 2:
+            follower.missing = frozenset({2})
+            producer.hold = True
+
+    ticks = Ticks(broker_2_dies_after_tick_2)
+    subject = canary(app, clock, ticks, layouts, count=4)
+    follower = subject._follower  # type: ignore[assignment]
+    subject.warm_up()
+    report = subject.run(TestStopper(clock))
+    third = ticks.reports[2]
+    assert third.status == "lost" and third.missing_brokers == (2,)
+    assert "(partition 2 led by broker 3; broker(s) 2 missing from the cluster)" in (
+        third.error or ""
+    )
+    assert report.stats.missing_brokers == {2: 2}
+    assert report.to_json()["brokers_missing"] == {"2": 2}
+    assert "broker 2 missing from the cluster's metadata for 2 tick(s)" in summary_lines(report)

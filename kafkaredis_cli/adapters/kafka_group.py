@@ -32,6 +32,12 @@ def is_incremental(conf: Mapping[str, Any]) -> bool:
     return "cooperative" in strategy or str(conf.get("group.protocol", "")) == "consumer"
 
 
+def _commit_now(consumer: Any, offsets: Mapping[TopicPart, int]) -> None:
+    """Commit these next offsets synchronously (raises KafkaException)."""
+    tps = [ck.TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+    consumer.commit(offsets=tps, asynchronous=False)
+
+
 def _names(partitions: list[Any]) -> str:
     by_topic: dict[str, list[int]] = {}
     for tp in partitions:
@@ -122,10 +128,7 @@ class GroupMembership:
         """Commit the next offsets; a commit a rebalance refuses is kept for the revoke."""
         wanted = {**self.uncommitted, **offsets}
         try:
-            consumer.commit(
-                offsets=[ck.TopicPartition(t, p, o) for (t, p), o in wanted.items()],
-                asynchronous=False,
-            )
+            _commit_now(consumer, wanted)
         except ck.KafkaException as exc:
             name = kafka_error_name(exc.args[0] if exc.args else None)
             if name not in REBALANCE_ERRORS:
@@ -142,10 +145,7 @@ class GroupMembership:
         if not due:
             return
         try:
-            consumer.commit(
-                offsets=[ck.TopicPartition(t, p, o) for (t, p), o in due.items()],
-                asynchronous=False,
-            )
+            _commit_now(consumer, due)
         except ck.KafkaException as exc:
             log.warning(
                 "group %r: commit on revoke failed (%s); the next owner reads those records again",

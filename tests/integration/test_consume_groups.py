@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,7 +60,9 @@ class Member:
         for thread in self.readers:
             thread.join(timeout=10)
         lines = b"".join(self.out).decode().splitlines()
-        return status, [json.loads(line) for line in lines if line], b"".join(self.err).decode()
+        err = b"".join(self.err).decode()
+        assert not re.search(r"^%\d+\|", err, re.M), err  # no raw librdkafka log line
+        return status, [json.loads(line) for line in lines if line], err
 
 
 @pytest.fixture
@@ -85,7 +88,7 @@ def group_members(admin: AdminClient, group: str) -> list[Any]:
     """The group's members ([] while its coordinator is still being found or loaded)."""
     try:
         described = admin.describe_consumer_groups([group])[group].result(timeout=10)
-    except KafkaException:
+    except (KafkaException, TimeoutError):
         return []
     return list(described.members)
 
@@ -97,6 +100,22 @@ def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int]:
         return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
     finally:
         consumer.close()
+
+
+def filled_topic(
+    bootstrap: str, env: dict[str, str]
+) -> tuple[str, str, AdminClient, dict[str, str]]:
+    """A 6-partition topic holding MESSAGES, a fresh group name, an admin client and the
+    environment of `consume` processes on them."""
+    topic = create_topic(bootstrap, f"groups-{uuid.uuid4().hex[:8]}", PARTITIONS)
+    produce(bootstrap, topic, MESSAGES)
+    run_env = {
+        **env,
+        "KAFKAREDIS_KAFKA__TOPICS": topic,
+        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
+    }
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    return topic, f"g-{uuid.uuid4().hex[:8]}", admin, run_env
 
 
 def start_members(
@@ -135,20 +154,15 @@ def start_members(
 
 
 @pytest.mark.cluster
+@pytest.mark.parametrize("strategy", ["range,roundrobin", "cooperative-sticky"])
 def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
-    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member], strategy: str
 ) -> None:
+    """Eager rebalancing (librdkafka's default) and incremental (cooperative-sticky)."""
     bootstrap = kafka_cluster.bootstrap
-    topic = create_topic(bootstrap, f"groups-{uuid.uuid4().hex[:8]}", PARTITIONS)
-    produce(bootstrap, topic, MESSAGES)
-    group = f"g-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {
-        **env,
-        "KAFKAREDIS_KAFKA__TOPICS": topic,
-        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-    }
-    started = start_members(run_env, admin, group, ["-e"], members)
+    topic, group, admin, run_env = filled_topic(bootstrap, env)
+    strategy_option = ["-X", f"partition.assignment.strategy={strategy}"]
+    started = start_members(run_env, admin, group, ["-e", *strategy_option], members)
 
     results = [member.finish(timeout=120) for member in started]
     seen: list[tuple[int, int]] = []
@@ -173,15 +187,7 @@ def test_from_beginning_never_rewinds_what_the_group_committed(
     kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
 ) -> None:
     bootstrap = kafka_cluster.bootstrap
-    topic = create_topic(bootstrap, f"rewind-{uuid.uuid4().hex[:8]}", PARTITIONS)
-    produce(bootstrap, topic, MESSAGES)
-    group = f"g-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    run_env = {
-        **env,
-        "KAFKAREDIS_KAFKA__TOPICS": topic,
-        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
-    }
+    _topic, group, admin, run_env = filled_topic(bootstrap, env)
     half = MESSAGES // 2
     first = Member(
         kafkaredis_process(["consume", "-g", group, "-f", "json", "--count", str(half)], run_env)

@@ -55,14 +55,29 @@ class StackNodes:
         )
         return result
 
-    def up(self) -> None:
-        self.stack("up")
-
     def down(self) -> None:
         run_stack("down", "--kill", "--wipe", "--dir", str(self.dir), *self.layout())
 
     def status_ok(self) -> bool:
         return run_stack("status", "--dir", str(self.dir), *self.layout()).returncode == 0
+
+    def healthy(self) -> bool:
+        return self.status_ok()
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        raise NotImplementedError
+
+    def make_whole(self) -> None:
+        """Resume paused nodes, restart stopped ones and wait until healthy (after a test
+        that did not, e.g. because it failed half-way)."""
+        if self.healthy():
+            return
+        status = run_stack("status", "--dir", str(self.dir), *self.layout()).stdout
+        for line in status.splitlines():
+            if ": PAUSED" in line:
+                self.resume(line.split()[1].rstrip(":"))
+        self.start()
+        self.wait_healthy(120)
 
     def node_name(self, node: int | str) -> str:
         raise NotImplementedError
@@ -138,6 +153,9 @@ class KafkaCluster(StackNodes):
                 elif len(p.isrs) < len(p.replicas):
                     found.append(f"{topic.topic}/{p.id} under-replicated (isr {p.isrs})")
         return found
+
+    def healthy(self) -> bool:
+        return self.status_ok() and not self.problems()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Every broker registered, every partition led and fully in sync."""
@@ -266,6 +284,20 @@ class RedisSentinel(StackNodes):
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """The sentinel sees a master with a replica online."""
         wait_for(self.status_ok, timeout, interval=0.5, what="the Redis sentinel setup")
+
+
+CLUSTER_FIXTURES = ("kafka_cluster", "redis_cluster", "redis_sentinel")
+
+
+@pytest.fixture(autouse=True)
+def clusters_whole_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used a cluster: make it whole again if the test did not (so one
+    failure does not fail every later test on that cluster)."""
+    yield
+    for name in CLUSTER_FIXTURES:
+        if name in request.fixturenames:
+            nodes: StackNodes = request.getfixturevalue(name)
+            nodes.make_whole()
 
 
 def _session(make: Callable[[int], N], ports: int) -> Iterator[N]:

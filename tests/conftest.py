@@ -302,4 +302,9 @@ def kafkaredis_process(
 
 # Session-wide clusters (started only when a test asks for them); at the end because
 # tests/clusters.py uses the helpers above.
-from tests.clusters import kafka_cluster, redis_cluster, redis_sentinel  # noqa: E402, F401
+from tests.clusters import (  # noqa: E402, F401
+    clusters_whole_after_test,
+    kafka_cluster,
+    redis_cluster,
+    redis_sentinel,
+)

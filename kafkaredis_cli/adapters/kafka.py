@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,7 @@ from kafkaredis_cli.domain.messages import (
     StampedMessage,
     now_ms,
 )
-from kafkaredis_cli.domain.positions import Start, StartKind
+from kafkaredis_cli.domain.positions import End, EndKind, Start, StartKind
 from kafkaredis_cli.errors import KafkaError, KafkaRedisError, UsageError
 
 log = logging.getLogger("kafkaredis.kafka")
@@ -277,6 +278,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
         self._next_offset: dict[tuple[str, int], int] = {}
         self._subscribed = False
         self._membership: GroupMembership | None = None  # when subscribed in a group
+        self._stops: dict[tuple[str, int], int] = {}  # --to: the first offset left out
+        self._done: set[tuple[str, int]] = set()  # partitions read up to their stop
 
     def _client(self, group: str | None = None, reset: str = "earliest") -> ck.Consumer:
         if self._consumer is None:
@@ -376,6 +379,49 @@ class KafkaConsumerAdapter(KafkaClientBase):
             raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
         return out
 
+    # -- stopping at a bound (--to) -------------------------------------------------------
+    def stop_at(self, topic: str, end: End, partition: int | None) -> None:
+        consumer = self._client()
+        wanted = [partition] if partition is not None else range(self.check_topic(topic))
+        tps = [ck.TopicPartition(topic, p) for p in wanted]
+        try:
+            highs = {
+                tp.partition: consumer.get_watermark_offsets(tp, timeout=self._timeout_s)[1]
+                for tp in tps
+            }
+            if end.kind is EndKind.OFFSET:
+                stops = {p: end.value + 1 for p in highs}
+            else:  # the first message stamped after the time is left out
+                query = [ck.TopicPartition(topic, p, end.value + 1) for p in highs]
+                found = consumer.offsets_for_times(query, timeout=self._timeout_s)
+                stops = {tp.partition: tp.offset if tp.offset >= 0 else -1 for tp in found}
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
+        self._stops = {
+            (topic, p): highs[p] if stop < 0 else min(stop, highs[p]) for p, stop in stops.items()
+        }
+
+    def _stop_records(self, records: list[ConsumedRecord]) -> list[ConsumedRecord]:
+        """Leave out records at or after their partition's stop; pause what is done."""
+        stops, done = self._stops, self._done
+        kept: list[ConsumedRecord] = []
+        finished: set[tuple[str, int]] = set()
+        for record in records:
+            key = (record.topic, record.partition)
+            stop = stops.get(key)
+            if stop is None:
+                kept.append(record)
+                continue
+            if record.offset < stop:
+                kept.append(record)
+            if record.offset + 1 >= stop:
+                finished.add(key)
+        if finished - done and self._consumer is not None:
+            done |= finished
+            with contextlib.suppress(ck.KafkaException):  # a rebalance took it: no matter
+                self._consumer.pause([ck.TopicPartition(t, p) for t, p in finished])
+        return kept
+
     # -- reading exact ranges ------------------------------------------------------------
     def read_ranges(self, topic: str, ranges: Mapping[int, tuple[int, int]]) -> None:
         """Position on the ranges; a partition already read up to `first` is left running."""
@@ -456,6 +502,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
                     consumed_at,
                 )
             )
+        if self._stops:
+            records = self._stop_records(records)
         if membership is not None and membership.revocations != revocations:
             # A rebalance inside this fetch: records of partitions taken away are dropped
             # (not handled, not committed); their new owner reads them from the committed
@@ -471,6 +519,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
         membership = self._membership
         if membership is not None and not (membership.has_assignment and self._assigned):
             return False
+        if self._done:
+            return self._assigned <= self._at_eof | self._done
         return self._assigned <= self._at_eof
 
     def commit(self, records: Sequence[ConsumedRecord]) -> None:

@@ -74,16 +74,21 @@ def _int_or_text(text: str) -> int | str:
         return text
 
 
-def _blob_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """topic, partition, offset and status of records (strings), from their head."""
+def _hash_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """topic, partition, offset and status of records kept as hashes (earlier versions)."""
+    fields = ("topic", "partition", "offset", "status")
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.getrange(key, 0, BLOB_HEAD_BYTES - 1)
+        pipe.hmget(key, list(fields))
     heads: dict[str, dict[str, Any]] = {}
-    for key, head in zip(keys, pipe.execute(raise_on_error=False), strict=True):
-        if isinstance(head, bytes):
-            with suppress(ValueError):
-                heads[key] = blob_summary(head)
+    for key, values in zip(keys, pipe.execute(raise_on_error=False), strict=True):
+        if isinstance(values, list):
+            raw = dict(zip(fields, values, strict=True))
+            info = {n: v.decode(errors="replace") for n, v in raw.items() if v is not None}
+            for n in ("partition", "offset"):
+                if n in info:
+                    info[n] = _int_or_text(info[n])
+            heads[key] = info
     return heads
 
 
@@ -234,31 +239,31 @@ class RedisStore(ClosesOnExit):
     def _describe(
         self, client: redis.Redis, keys: list[str], topic: str | None
     ) -> list[CacheEntry]:
-        """Type, TTL and where the message is (msg: topic/partition/offset/status; latest:
-        its topic and the id it points at), one pipeline for the whole batch of keys."""
+        """Type, TTL and where the message is (msg: topic/partition/offset/status, from
+        the record's head; latest: its topic and the id it points at), one pipeline for
+        the whole batch of keys."""
         if not keys:
             return []
-        fields = ("topic", "partition", "offset", "status")
+        kind_of = self._keys.kind_of
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.type(key)
             pipe.ttl(key)
-            kind = self._keys.kind_of(key)
+            kind = kind_of(key)
             if kind == "msg":
-                pipe.hmget(key, list(fields))
+                pipe.getrange(key, 0, BLOB_HEAD_BYTES - 1)
             elif kind == "latest":
                 pipe.get(key)
             else:
                 pipe.echo("")
         results = pipe.execute(raise_on_error=False)
-        # A batch's records are strings, not hashes (HMGET says WRONGTYPE): read their head.
-        wrong_type = redis.ResponseError
-        blobs = [
+        # A hash (a record an earlier version wrote) says WRONGTYPE to GETRANGE.
+        hashes = [
             k
             for i, k in enumerate(keys)
-            if self._keys.kind_of(k) == "msg" and isinstance(results[3 * i + 2], wrong_type)
+            if kind_of(k) == "msg" and isinstance(results[3 * i + 2], redis.ResponseError)
         ]
-        heads = _blob_heads(client, blobs) if blobs else {}
+        legacy = _hash_heads(client, hashes) if hashes else {}
         entries = []
         for i, key in enumerate(keys):
             kind_raw, ttl, extra = results[3 * i : 3 * i + 3]
@@ -268,15 +273,12 @@ class RedisStore(ClosesOnExit):
             if kind == "none":
                 continue  # expired between SCAN and now
             info: dict[str, Any] = {}
-            if self._keys.kind_of(key) == "msg" and isinstance(extra, list):
-                raw = dict(zip(fields, extra, strict=True))
-                info = {n: v.decode(errors="replace") for n, v in raw.items() if v is not None}
-                for n in ("partition", "offset"):
-                    if n in info:
-                        info[n] = _int_or_text(info[n])
-            elif key in heads:
-                info = heads[key]
-            elif self._keys.kind_of(key) == "latest":
+            if kind_of(key) == "msg":
+                info = legacy.get(key, {})
+                if isinstance(extra, bytes):
+                    with suppress(ValueError):  # else: somebody else's string
+                        info = blob_summary(extra)
+            elif kind_of(key) == "latest":
                 info = {"topic": key.rsplit(":", 1)[-1]}
                 if isinstance(extra, bytes):
                     info["id"] = extra.decode(errors="replace")

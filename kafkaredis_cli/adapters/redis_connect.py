@@ -14,7 +14,8 @@ from typing import Any
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.crc import key_slot
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+from redis.exceptions import SlotNotCoveredError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -65,6 +66,7 @@ class RedisConnection:
         self.mode = mode  # standalone | cluster | sentinel
         self.client: Any = client  # redis.Redis or RedisCluster (same command methods)
         self.where = where
+        self._slot_table: list[Node] | None = None  # slot -> its primary (a cluster)
 
     @property
     def cluster(self) -> RedisCluster | None:
@@ -83,8 +85,30 @@ class RedisConnection:
         cluster = self.cluster
         if cluster is None:
             return Node(self._single_name(), self.client)
-        node = cluster.nodes_manager.get_node_from_slot(slot)
-        return Node(node.name, cluster.get_redis_connection(node))
+        return self.slot_table()[slot]
+
+    def slot_table(self) -> list[Node]:
+        """Every slot's primary, looked up once per topology (a list index per key
+        instead of redis-py's lookup: most of a cluster write's client time otherwise).
+        Raises SlotNotCoveredError while a slot has no node."""
+        cluster = self.cluster
+        assert cluster is not None
+        if self._slot_table is None:
+            slots = cluster.nodes_manager.slots_cache
+            nodes: dict[str, Node] = {}
+            table = []
+            for slot in range(REDIS_CLUSTER_HASH_SLOTS):
+                owners = slots.get(slot)
+                if not owners:
+                    raise SlotNotCoveredError(f"slot {slot} is not covered by the cluster")
+                primary = owners[0]
+                node = nodes.get(primary.name)
+                if node is None:
+                    client = cluster.get_redis_connection(primary)
+                    node = nodes[primary.name] = Node(primary.name, client)
+                table.append(node)
+            self._slot_table = table
+        return self._slot_table
 
     def slot_of(self, key: str) -> int:
         return key_slot(key.encode()) if self.cluster is not None else 0
@@ -93,6 +117,7 @@ class RedisConnection:
         """After MOVED or a dead node: learn the cluster's slots again (a Sentinel's
         pool asks the sentinels for the master on its next connection)."""
         cluster = self.cluster
+        self._slot_table = None
         if cluster is not None:
             cluster.nodes_manager.initialize()
         else:

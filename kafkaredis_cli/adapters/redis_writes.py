@@ -21,6 +21,7 @@ from typing import Any
 import hiredis
 import redis
 from redis import exceptions as rex
+from redis.crc import key_slot
 
 from kafkaredis_cli.adapters.redis_connect import Node, RedisConnection
 
@@ -104,10 +105,11 @@ class SlotScript:
                 buffer.append(command)
                 size += len(command)
                 if size >= SEND_BYTES:
-                    conn.send_packed_command(buffer, check_health=first)  # type: ignore[no-untyped-call]
+                    joined = [b"".join(buffer)]  # one sendall, not one per call
+                    conn.send_packed_command(joined, check_health=first)  # type: ignore[no-untyped-call]
                     buffer, size, first = [], 0, False
             if buffer:
-                conn.send_packed_command(buffer, check_health=first)  # type: ignore[no-untyped-call]
+                conn.send_packed_command([b"".join(buffer)], check_health=first)  # type: ignore[no-untyped-call]
             done = 0
             error: Exception | None = None
             for _ in groups:  # read every reply, so the connection stays in step
@@ -136,12 +138,17 @@ def _by_node(
         groups = [list(items[i : i + GROUP_MAX]) for i in range(0, len(items), GROUP_MAX)]
         return {node.name: (node, groups)}
     by_slot: dict[int, list[tuple[str, bytes]]] = {}
-    slot_of = connection.slot_of
     for item in items:
-        by_slot.setdefault(slot_of(item[0]), []).append(item)
+        slot = key_slot(item[0].encode())
+        group = by_slot.get(slot)
+        if group is None:
+            by_slot[slot] = [item]
+        else:
+            group.append(item)
+    table = connection.slot_table()
     nodes: dict[str, tuple[Node, list[list[tuple[str, bytes]]]]] = {}
     for slot, group in by_slot.items():
-        node = connection.node_for_slot(slot)
+        node = table[slot]
         entry = nodes.setdefault(node.name, (node, []))
         entry[1].extend(group[i : i + GROUP_MAX] for i in range(0, len(group), GROUP_MAX))
     return nodes

@@ -45,9 +45,19 @@ def consume(
     start: Annotated[
         str,
         typer.Option(
-            "--from", "-o", help="beginning | end | stored | OFFSET | -N | @epoch-ms | ISO time."
+            "--from",
+            "-o",
+            help="beginning | end | stored | OFFSET | -N | @epoch-ms | ISO time | now | -15m.",
         ),
     ] = "stored",
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="Stop each partition there, then exit: OFFSET (the last read) | @epoch-ms | "
+            "ISO time | now | -15m.",
+        ),
+    ] = None,
     partition: Annotated[
         int | None, typer.Option("--partition", "-p", min=0, help="Only this partition.")
     ] = None,
@@ -73,10 +83,26 @@ def consume(
     ] = False,
     key_encoding: KeyEncodingOpt = Encoding.text,
     value_encoding: ValueEncodingOpt = Encoding.text,
+    filter_key: Annotated[
+        str | None, typer.Option("--filter-key", metavar="GLOB", help="Only keys matching.")
+    ] = None,
+    filter_value: Annotated[
+        str | None,
+        typer.Option("--filter-value", metavar="GLOB", help="Only values matching."),
+    ] = None,
+    filter_header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter-header",
+            metavar="NAME=GLOB",
+            help="Only with such a header (repeatable; every filter must match).",
+        ),
+    ] = None,
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
     from kafkaredis_cli.domain.commands import ConsumeMessage
-    from kafkaredis_cli.domain.positions import Start
+    from kafkaredis_cli.domain.filters import MessageFilter
+    from kafkaredis_cli.domain.positions import End, Start
 
     cli = state(ctx)
     if count is not None and count < 1:
@@ -90,6 +116,8 @@ def consume(
             raise UsageError(f"--json and --format {fmt.value} contradict each other: give one")
         fmt = Format.json
     begin = Start.parse(start)
+    until = End.parse(end) if end is not None else None
+    match = MessageFilter.parse(filter_key, filter_value, filter_header)
     settings = cli.settings()
     topic = cli.topic(topic)
     group_id = None if no_group else (group or settings.kafka.group_id)
@@ -109,6 +137,8 @@ def consume(
                     sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
                     flush=render.flush_consumed,
                     should_stop=stop,
+                    until=until,
+                    match=match,
                 )
             )
     finally:
@@ -119,8 +149,9 @@ def consume(
         updated += (
             f" ({result.no_record} had no Redis record: not cached, expired or not written yet)"
         )
-    info(f"consumed {result.consumed} message(s), {updated}{committed}")
-    if result.stopped_by == "interrupt" and (count is not None or exit_at_end):
+    filtered = f" ({result.filtered_out} more filtered out)" if match is not None else ""
+    info(f"consumed {result.consumed} message(s){filtered}, {updated}{committed}")
+    if result.stopped_by == "interrupt" and (count is not None or exit_at_end or until):
         # Following a topic ends only by a signal (status 0); a bounded read cut short
         # by one is interrupted: 130 for Ctrl-C, 143 for SIGTERM.
         raise Interrupted("interrupted before the end of the read", signum=stop.first_signal)

@@ -169,7 +169,9 @@ def reset(
     ] = None,
     to_time: Annotated[
         str | None,
-        typer.Option("--to-time", help="To the first message at or after @epoch-ms or ISO time."),
+        typer.Option(
+            "--to-time", help="To the first message at or after @epoch-ms, ISO time, now or -15m."
+        ),
     ] = None,
     shift_by: Annotated[
         int | None,
@@ -234,15 +236,12 @@ def _target(
 
 
 def _time_ms(text: str) -> int:
-    from kafkaredis_cli.domain.positions import Start, StartKind
+    from kafkaredis_cli.domain.positions import TIMES, parse_time
 
-    try:
-        start = Start.parse(text)
-    except UsageError:
-        start = None
-    if start is None or start.kind is not StartKind.TIMESTAMP:
-        raise UsageError(f"--to-time {text!r} is not @epoch-ms or an ISO 8601 time")
-    return start.value
+    moment = parse_time(text)
+    if moment is None:
+        raise UsageError(f"--to-time {text!r} is not {TIMES}")
+    return moment
 
 
 def _print_plan(plan: ResetPlan, as_json: bool) -> None:

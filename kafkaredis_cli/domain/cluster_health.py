@@ -123,8 +123,7 @@ def check_topics(cluster: ClusterInfo, expect: Expectations) -> list[CheckRow]:
                 factors = sorted({len(p.replicas) for p in parts})
                 detail += f", replication factor {'/'.join(map(str, factors))}"
             min_isr = cluster.min_insync.get(topic)
-            if min_isr is not None:
-                detail += f", min.insync.replicas {min_isr}"
+            detail += f", min.insync.replicas {'unknown' if min_isr is None else min_isr}"
         rows.append(CheckRow("kafka topic", topic, True, detail, "topic"))
     return rows
 

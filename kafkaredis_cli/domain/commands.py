@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kafkaredis_cli.domain.messages import ConsumedRecord, OutgoingMessage
-from kafkaredis_cli.domain.positions import Start
+from kafkaredis_cli.domain.positions import End, Start
 from kafkaredis_cli.mediator import Command
 
 
@@ -90,6 +90,7 @@ class ConsumeResult:
     stopped_by: str  # count | end | timeout | interrupt | ranges
     records: tuple[ConsumedRecord, ...] = ()
     no_record: int = 0  # kafkaredis messages whose Redis record was (still) missing
+    filtered_out: int = 0  # read, cached and committed, but not shown (`match` said no)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -112,3 +113,5 @@ class ConsumeMessage(Command[ConsumeResult]):
     sink: Callable[[ConsumedRecord], None] | None = None
     flush: Callable[[], None] | None = None  # after each fetch's records went to the sink
     should_stop: Callable[[], bool] = field(default=lambda: False)
+    until: End | None = None  # stop each partition there; done when all are
+    match: Callable[[ConsumedRecord], bool] | None = None  # show (and count) only these

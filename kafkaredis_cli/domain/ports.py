@@ -12,7 +12,7 @@ from kafkaredis_cli.domain.messages import (
     DeliveryTally,
     StampedMessage,
 )
-from kafkaredis_cli.domain.positions import Start
+from kafkaredis_cli.domain.positions import End, Start
 from kafkaredis_cli.domain.records import MessageRecord, Status
 
 
@@ -44,6 +44,11 @@ class MessageConsumer(Protocol):
         self, topic: str, *, group: str | None, start: Start | None, partition: int | None
     ) -> None:
         """Start reading a topic (subscribing with a group, else assigning partitions)."""
+
+    def stop_at(self, topic: str, end: End, partition: int | None) -> None:
+        """After follow(): stop each partition (or only `partition`) at `end`, resolved
+        to an offset now (never past the partition's end as it is now); fetch() leaves
+        out what comes after it, and at_end() counts such a partition as ended."""
 
     def read_ranges(self, topic: str, ranges: Mapping[int, tuple[int, int]]) -> None:
         """Position on exactly these offset ranges (partition -> first, last)."""

@@ -56,35 +56,47 @@ class ConsumeMessageHandler:
         consumer.follow(
             command.topic, group=command.group, start=command.start, partition=command.partition
         )
-        consumed = updated = 0
+        if command.until is not None:
+            consumer.stop_at(command.topic, command.until, command.partition)
+        exit_at_end = command.exit_at_end or command.until is not None
+        match, count = command.match, command.count
+        consumed = updated = filtered_out = 0
         stopped_by = "interrupt"
         last_activity = time.monotonic()
         late = (
             LateRecords(self._store) if command.update_cache and self._store is not None else None
         )
         while not command.should_stop():
-            want = FETCH_MAX if command.count is None else min(FETCH_MAX, command.count - consumed)
+            # A filter counts only what it shows: fetch in full, and cut at the count below.
+            want = FETCH_MAX if count is None or match else min(FETCH_MAX, count - consumed)
             records = consumer.fetch(want, POLL_S)
             if late is not None:
                 updated += late.retry()
             if records:
                 last_activity = time.monotonic()
+                shown = records
+                if match is not None:
+                    records, shown = _matching(
+                        records, match, None if count is None else count - consumed
+                    )
+                    filtered_out += len(records) - len(shown)
                 if late is not None:
                     # Redis first, then show, then commit: a failure here commits nothing.
+                    # Records a filter leaves out are handled (cached, committed) all the same.
                     updated += late.mark(updates_for(records, Status.CONSUMED))
-                if command.sink is not None:
+                if command.sink is not None and shown:
                     sink = command.sink
-                    for record in records:
+                    for record in shown:
                         sink(record)
                     if command.flush is not None:
                         command.flush()
-                consumed += len(records)
+                consumed += len(shown)
                 if command.group is not None:
                     consumer.commit(records)
-                if command.count is not None and consumed >= command.count:
+                if count is not None and consumed >= count:
                     stopped_by = "count"
                     break
-            if command.exit_at_end and consumer.at_end():
+            if exit_at_end and consumer.at_end():
                 stopped_by = "end"
                 break
             if (
@@ -103,6 +115,7 @@ class ConsumeMessageHandler:
             reached_end=consumer.at_end(),
             stopped_by=stopped_by,
             no_record=late.no_record if late is not None else 0,
+            filtered_out=filtered_out,
         )
 
     def _read_ranges(self, command: ConsumeMessage) -> ConsumeResult:
@@ -148,3 +161,17 @@ class ConsumeMessageHandler:
             stopped_by="ranges" if not pending else "timeout",
             records=tuple(kept),
         )
+
+
+def _matching(
+    records: list[ConsumedRecord], match: Callable[[ConsumedRecord], bool], wanted: int | None
+) -> tuple[list[ConsumedRecord], list[ConsumedRecord]]:
+    """(the records up to the `wanted`-th match, which are handled; the matches among
+    them, which are shown). Records after it are left for the next read."""
+    shown: list[ConsumedRecord] = []
+    for index, record in enumerate(records):
+        if match(record):
+            shown.append(record)
+            if wanted is not None and len(shown) >= wanted:
+                return records[: index + 1], shown
+    return records, shown

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "scripts" / "bench"
@@ -25,7 +25,7 @@ COMPARED = ("produce.kr_nocache", "produce.kr_cache", "produce.kr_verify", "cons
 
 
 @pytest.fixture(scope="module")
-def bench_run(services, tmp_path_factory):
+def bench_run(services, redis_cluster, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "bench.json"
     result = subprocess.run(
         [
@@ -34,6 +34,7 @@ def bench_run(services, tmp_path_factory):
             "--timer-ticks", "5", "--timer-interval", "0.05",
             "--startup-runs", "1", "--rss-n", "400",
             "--bootstrap", services.bootstrap, "--redis-url", services.redis_url,
+            "--redis-cluster-url", redis_cluster.url,
             "--no-kcat-install", "--json", str(out),
         ],
         capture_output=True, text=True, timeout=600,
@@ -55,6 +56,7 @@ def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
         "produce: kafkaredis --no-cache --no-verify",
         "produce: kafkaredis --no-verify (cached)",
         "produce: kafkaredis (cached, verified)",
+        "produce: kafkaredis --no-verify (cached, Redis Cluster)",
         "consume: raw confluent-kafka",
         "consume: kafkaredis --format raw",
         "timer round trip p50",
@@ -91,12 +93,15 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         "produce.kr_nocache",
         "produce.kr_cache",
         "produce.kr_verify",
+        "produce.kr_cache_cluster",
         "consume.kr",
         "timer.p50_ms",
         "timer.p99_ms",
         "startup.help",
         "memory.kr_rss_big_mb",
     }
+    assert figures["produce.kr_cache_cluster"]["vs_standalone"] > 0
+    assert figures["produce.kr_cache_cluster"]["targets"][0]["target"] == ">= 0.7 x standalone"
     for checks in targets.values():
         for check in checks:
             if have_kcat or "kcat" not in check["target"]:

@@ -164,3 +164,30 @@ def test_inspect_cache(cli: Cli, topic: str, prefix: str) -> None:
     table = ok(cli("inspect-cache")).stdout
     assert f"{prefix}:" in table and "msg" in table and "latest" in table
     assert "without TTL" in table and "memory (keys)" in table
+
+
+def test_records_kept_as_hashes_by_earlier_versions_are_still_read_and_marked(
+    cli: Cli, prefix: str, redis_client: Any
+) -> None:
+    import uuid
+
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.domain.ports import ConsumedUpdate
+    from kafkaredis_cli.domain.records import MessageRecord, Status
+    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.settings import load_settings
+
+    record = MessageRecord(str(uuid.uuid4()), "legacy", 1, 7, b"k", b"v", (), 1000, 1001)
+    key = f"{prefix}:msg:{record.id}"
+    redis_client.hset(key, mapping=record.to_hash())
+    redis_client.expire(key, 100)
+
+    got = json.loads(ok(cli("cache", "get", record.id, "--json")).stdout)
+    assert got["type"] == "hash" and got["record"] == record.to_json()
+    listed = json.loads(ok(cli("cache", "list", "--json")).stdout)
+    assert [(e["topic"], e["offset"], e["status"]) for e in listed] == [("legacy", 7, "delivered")]
+    settings = load_settings()
+    with RedisStore(settings.redis, KeySpace(prefix)) as store:
+        update = ConsumedUpdate(record.id, 2000, 999.0, Status.CONSUMED)
+        assert store.mark_consumed([update]) == 1
+    assert redis_client.hmget(key, "status", "consumed_at") == [b"consumed", b"2000"]

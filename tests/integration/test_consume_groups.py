@@ -88,7 +88,7 @@ def group_members(admin: AdminClient, group: str) -> list[Any]:
     """The group's members ([] while its coordinator is still being found or loaded)."""
     try:
         described = admin.describe_consumer_groups([group])[group].result(timeout=10)
-    except KafkaException:
+    except (KafkaException, TimeoutError):
         return []
     return list(described.members)
 
@@ -154,12 +154,15 @@ def start_members(
 
 
 @pytest.mark.cluster
+@pytest.mark.parametrize("strategy", ["range,roundrobin", "cooperative-sticky"])
 def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
-    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member]
+    kafka_cluster: KafkaCluster, env: dict[str, str], members: list[Member], strategy: str
 ) -> None:
+    """Eager rebalancing (librdkafka's default) and incremental (cooperative-sticky)."""
     bootstrap = kafka_cluster.bootstrap
     topic, group, admin, run_env = filled_topic(bootstrap, env)
-    started = start_members(run_env, admin, group, ["-e"], members)
+    strategy_option = ["-X", f"partition.assignment.strategy={strategy}"]
+    started = start_members(run_env, admin, group, ["-e", *strategy_option], members)
 
     results = [member.finish(timeout=120) for member in started]
     seen: list[tuple[int, int]] = []

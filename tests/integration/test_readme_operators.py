@@ -1,4 +1,5 @@
-"""The README's examples of groups, cache replay and the encodings run as printed."""
+"""The README's examples of groups, cache replay, the encodings, --to and the filters run
+as printed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.conftest import ROOT, CliResult, ok
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., CliResult]
-FEATURES = re.compile(r"kafkaredis (groups|cache replay)|--(key|value)-encoding")
+FEATURES = re.compile(r"kafkaredis (groups|cache replay)|--(key|value)-encoding|--to |--filter-")
 
 
 def readme_examples() -> list[str]:
@@ -33,7 +34,8 @@ def readme_examples() -> list[str]:
 
 def test_the_examples_are_found() -> None:
     examples = readme_examples()
-    for needed in ("groups lag", "groups reset", "cache replay", "--value-encoding hex"):
+    needed_all = ("groups lag", "groups reset", "cache replay", "--value-encoding hex", "--to now")
+    for needed in (*needed_all, "--filter-key"):
         assert any(needed in e for e in examples), needed
 
 

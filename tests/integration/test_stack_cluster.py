@@ -9,10 +9,11 @@ import uuid
 import pytest
 import redis
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, PartitionMetadata
+from confluent_kafka.admin import AdminClient, ConfigResource, PartitionMetadata
 
 from tests.clusters import SENTINEL_SERVICE, KafkaCluster, RedisClusterNodes, RedisSentinel
 from tests.conftest import wait_for
+from tests.topics import create_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -23,21 +24,7 @@ def _admin(cluster: KafkaCluster) -> AdminClient:
 
 def _new_topic(cluster: KafkaCluster, partitions: int = 3) -> str:
     """A topic created without a replication factor (the brokers' default applies)."""
-    name = f"cluster-{uuid.uuid4().hex[:8]}"
-    admin = _admin(cluster)
-    admin.create_topics([NewTopic(name, num_partitions=partitions)])[name].result(timeout=30)
-
-    def led() -> bool:
-        topic = admin.list_topics(name, timeout=5).topics.get(name)
-        return bool(
-            topic
-            and topic.error is None
-            and len(topic.partitions) == partitions
-            and all(p.leader >= 0 for p in topic.partitions.values())
-        )
-
-    wait_for(led, 30, what=f"{name} to have leaders")
-    return name
+    return create_topic(cluster.bootstrap, f"cluster-{uuid.uuid4().hex[:8]}", partitions)
 
 
 def _partitions(cluster: KafkaCluster, topic: str) -> list[PartitionMetadata]:
@@ -189,6 +176,19 @@ def test_redis_cluster_promotes_the_replica_of_a_killed_primary(
         what=f"{victim} to rejoin as a replica of {replica}",
     )
     redis_cluster.wait_healthy(60)
+
+
+def test_make_whole_resumes_and_restarts_what_a_test_left_behind(
+    redis_cluster: RedisClusterNodes,
+) -> None:
+    replicas = [p for p, (role, _) in redis_cluster.view().items() if role == "slave"]
+    redis_cluster.kill(replicas[0])
+    redis_cluster.pause(replicas[1])
+    assert not redis_cluster.healthy()
+    redis_cluster.make_whole()
+    assert redis_cluster.healthy()
+    view = redis_cluster.view()
+    assert view[replicas[0]][0] == view[replicas[1]][0] == "slave"
 
 
 def _cluster_ok(port: int) -> bool:

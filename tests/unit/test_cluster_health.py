@@ -95,5 +95,7 @@ def test_leaderless_and_below_min_insync_partitions_fail() -> None:
 
 def test_an_unknown_min_insync_is_not_a_failure() -> None:
     parts = (PartitionState(0, 1, (1, 2, 3), (1,)),)
-    checks = [c for c, *_ in rows(cluster(parts=parts, min_isr=None))]
+    got = rows(cluster(parts=parts, min_isr=None))
+    checks = [c for c, *_ in got]
     assert "below min.insync.replicas" not in checks and "under-replicated" in checks
+    assert got[1][3] == "1 partition(s), replication factor 3, min.insync.replicas unknown"

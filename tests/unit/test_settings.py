@@ -198,3 +198,12 @@ def test_bad_value_from_the_environment_names_the_variable(monkeypatch: pytest.M
     monkeypatch.setenv("KAFKAREDIS_REDIS__TTL_S", "soon")
     with pytest.raises(ConfigError, match=r"KAFKAREDIS_REDIS__TTL_S"):
         load_settings()
+
+
+def test_expected_brokers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().kafka.expected_brokers is None
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__EXPECTED_BROKERS", "3")
+    assert load_settings().kafka.expected_brokers == 3
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__EXPECTED_BROKERS", "0")
+    with pytest.raises(ConfigError, match=r"KAFKAREDIS_KAFKA__EXPECTED_BROKERS"):
+        load_settings()

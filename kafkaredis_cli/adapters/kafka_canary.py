@@ -139,17 +139,17 @@ class KafkaTopicLayouts(ClosesOnExit):
         wanted = [ck.TopicPartition(topic, p) for p in partitions]
         result = self._result(
             self._client().elect_leaders(
+                # no timeout arguments: confluent-kafka 2.16 fails on them (SystemError);
+                # the wait for the result is bounded instead
                 ck.ElectionType.PREFERRED,
                 wanted,
-                operation_timeout=self._timeout_s,
-                request_timeout=self._timeout_s,
             ),
             f"preferred leader election on {topic!r}",
         )
         done = sorted(
             tp.partition
             for tp, error in result.items()
-            if error is None or kafka_error_name(error.args[0]) == "ELECTION_NOT_NEEDED"
+            if error is None or kafka_error_name(error) == "ELECTION_NOT_NEEDED"
         )
         actions.append(f"elected preferred leaders of partition(s) {done}")
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from kafkaredis_cli.canary.probe import PARTITION_SEQ_HEADER, PRODUCER_HEADER, SEQ_HEADER
 from kafkaredis_cli.errors import ExitStatus
 from tests.clusters import KafkaCluster
-from tests.conftest import free_port, wait_for
-from tests.integration.test_timer import TimerProcess
+from tests.conftest import free_port, ok, wait_for
+from tests.integration.test_timer import TimerProcess, json_lines
 from tests.topics import create_topic, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -183,7 +183,7 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
 
 
 def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns(
-    env, kafka_cluster
+    env, cli, kafka_cluster
 ):
     kafka_cluster.wait_healthy()
     topic = canary_topic(kafka_cluster)
@@ -243,6 +243,39 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
     held = probes_on_cluster(kafka_cluster, topic, summary["producer_id"])
     assert_summary_matches_the_cluster(summary, ticks, held)
     assert "Traceback" not in timer.stderr
+
+    # back, the broker leads nothing (no automatic rebalance within 5 minutes):
+    # --rebalance-leaders elects the preferred leaders, so it is probed again
+    by_partition, _controller = leaders(kafka_cluster, topic)
+    assert victim not in by_partition.values()
+    result = ok(cli("-b", kafka_cluster.bootstrap, "timer", "-t", topic, "--rebalance-leaders",
+                    "--interval", "0.1", "--count", "6", "--json"))  # fmt: skip
+    ticks, summary = json_lines(result.stdout)
+    actions = summary["layout"][topic]["actions"]
+    assert actions == [f"elected preferred leaders of partition(s) {victim_partitions}"]
+    assert {t["broker"] for t in ticks} == {1, 2, 3}
+    assert summary["layout"][topic]["uncovered_brokers"] == []
+    assert set(leaders(kafka_cluster, topic)[0].values()) == {1, 2, 3}
+
+
+def test_rebalance_leaders_gives_a_broker_that_leads_nothing_a_partition(cli, kafka_cluster):
+    kafka_cluster.wait_healthy()
+    topic = f"canary-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": kafka_cluster.bootstrap})
+    every_one_led_by_1 = [[1, 2, 3], [1, 3, 2], [1, 2, 3]]
+    admin.create_topics([NewTopic(topic, num_partitions=3, replica_assignment=every_one_led_by_1)])[
+        topic
+    ].result(30)
+    wait_for(lambda: set(leaders(kafka_cluster, topic)[0].values()) == {1}, 30, what="leaders")
+    args = ["-b", kafka_cluster.bootstrap, "timer", "-t", topic, "--interval", "0.1", "--json"]
+    ticks, summary = json_lines(ok(cli(*args, "--count", "3")).stdout)
+    assert {t["broker"] for t in ticks} == {1}
+    assert summary["layout"][topic]["uncovered_brokers"] == [2, 3]
+    ticks, summary = json_lines(ok(cli(*args, "--count", "5", "--rebalance-leaders")).stdout)
+    assert summary["layout"][topic]["actions"] == ["added 2 partition(s) led by broker(s) [2, 3]"]
+    assert [t["partition"] for t in ticks] == [0, 1, 2, 3, 4]
+    assert {t["broker"] for t in ticks} == {1, 2, 3}
+    assert summary["layout"][topic]["uncovered_brokers"] == []
 
 
 def test_an_outside_duplicate_and_a_paused_leaders_late_probes_are_counted(env, kafka_cluster):

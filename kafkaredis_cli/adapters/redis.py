@@ -66,6 +66,9 @@ return done
 """
 )
 
+# Delete keys (UNLINK: freed in the background); the number that existed.
+_UNLINK = SlotScript("return redis.call('UNLINK', unpack(KEYS))")
+
 
 def _int_or_text(text: str) -> int | str:
     try:
@@ -153,11 +156,12 @@ class RedisStore(ClosesOnExit):
             raise self._fail(exc) from None
 
     def delete(self, keys: Sequence[str]) -> int:
-        """UNLINK (on a cluster redis-py splits the keys by slot)."""
+        """UNLINK, the keys grouped by slot like every multi-key write."""
         if not keys:
             return 0
+        items = [(key, b"") for key in dict.fromkeys(self._keys.resolve(k) for k in keys)]
         try:
-            return int(self._redis().client.unlink(*[self._keys.resolve(k) for k in keys]))
+            return _UNLINK.run(self._redis(), items, b"", self._settings.timeout_s)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 

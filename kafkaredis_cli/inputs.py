@@ -11,6 +11,7 @@ from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.domain.messages import Headers, OutgoingMessage
 from kafkaredis_cli.domain.records import outgoing_from_json
 from kafkaredis_cli.errors import UsageError
+from kafkaredis_cli.signals import StopRequest
 
 InputFormat = Literal["text", "json"]
 
@@ -33,8 +34,8 @@ class InputInterrupted(Exception):
     """A stop signal arrived while waiting for input: the input ends there."""
 
 
-class StopFlag:
-    """Set by SIGINT/SIGTERM; true once a signal arrived (pass it as `should_stop`).
+class StopFlag(StopRequest):
+    """A stop request for a batch read from input (pass it as `should_stop`).
 
     A signal that arrives while the input is waited for (stdin of `tail -f`, say)
     interrupts that wait: the input ends there. Anywhere else it only sets the flag,
@@ -42,14 +43,10 @@ class StopFlag:
     """
 
     def __init__(self) -> None:
-        self.signals: list[int] = []
+        super().__init__()
         self._waiting = False
 
-    def __call__(self) -> bool:
-        return bool(self.signals)
-
-    def set(self, signum: int) -> None:
-        self.signals.append(signum)
+    def after_first_signal(self) -> None:
         if self._waiting:
             self._waiting = False
             raise InputInterrupted

@@ -254,11 +254,15 @@ class KafkaProducerAdapter(KafkaClientBase):
             return 0
         return int(self._producer.flush(timeout_s))
 
+    def abandon(self) -> None:
+        """A forced stop: close without waiting for messages still in flight."""
+        self._timeout_s = 0.0
+
     def close(self) -> None:
         if self._producer is not None:
             remaining = self._producer.flush(self._timeout_s)
             if remaining:
-                log.warning("%d message(s) still undelivered at close", remaining)
+                log.warning("%d message(s) still undelivered at close: unknown outcome", remaining)
             self._producer = None
 
 

@@ -74,7 +74,7 @@ def delete(
     pattern: Annotated[
         str | None, typer.Option("--pattern", help="Delete every key matching (needs --yes).")
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm a --pattern delete.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm a --pattern delete.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete records by id or key, or every key matching --pattern (with --yes)."""

@@ -191,7 +191,7 @@ def _sentinel_master(
         "socket_timeout": settings.timeout_s,
         "socket_connect_timeout": settings.timeout_s,
     }
-    if settings.sentinel_password is not None:
+    if settings.sentinel_password:  # an empty one (as .env.example has it) is none
         sentinel_options["password"] = settings.sentinel_password.get_secret_value()
     if target.tls:
         sentinel_options.update({k: v for k, v in options.items() if k.startswith("ssl")})

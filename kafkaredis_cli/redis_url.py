@@ -152,4 +152,3 @@ def _db(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 5:
         raise ValueError("the URL's database is not a number")
     return int(text)
-

@@ -37,7 +37,8 @@ for i = 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl)
 end
 return #KEYS
-"""
+""",
+    single=lambda key, record, ttl: ("SET", key, record, "EX", ttl),
 )
 
 # Mark records consumed; a record is updated only if it still exists (never resurrected
@@ -67,7 +68,9 @@ return done
 )
 
 # Delete keys (UNLINK: freed in the background); the number that existed.
-_UNLINK = SlotScript("return redis.call('UNLINK', unpack(KEYS))")
+_UNLINK = SlotScript(
+    "return redis.call('UNLINK', unpack(KEYS))", single=lambda key, _, __: ("UNLINK", key)
+)
 
 
 def _int_or_text(text: str) -> int | str:

@@ -47,7 +47,7 @@ def _client_options(settings: RedisSettings, target: RedisTarget) -> dict[str, A
     }
     if target.tls:
         options["ssl"] = True
-        for name in TLS_PARAMETERS & set(target.options):
+        for name in (TLS_PARAMETERS | {"ssl_password"}) & set(target.options):
             value: Any = target.options[name]
             if name == "ssl_check_hostname":
                 value = value.lower() in ("1", "true", "yes")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
-from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.console import info, print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import NotFoundError, UsageError
@@ -23,7 +23,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def get(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(help="A message id, latest:TOPIC, or a key under the prefix.")
+        str,
+        typer.Argument(
+            help="A message id, latest:TOPIC, or a key under the prefix.",
+            autocompletion=complete_cache_key,
+        ),
     ],
     as_json: JsonOpt = False,
 ) -> None:
@@ -70,7 +74,10 @@ def list_(
 @cache_app.command("delete")
 def delete(
     ctx: typer.Context,
-    keys: Annotated[list[str] | None, typer.Argument(help="Message ids or keys.")] = None,
+    keys: Annotated[
+        list[str] | None,
+        typer.Argument(help="Message ids or keys.", autocompletion=complete_cache_key),
+    ] = None,
     pattern: Annotated[
         str | None, typer.Option("--pattern", help="Delete every key matching (needs --yes).")
     ] = None,

@@ -59,6 +59,8 @@ def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
         "produce: kafkaredis --no-verify (cached, Redis Cluster)",
         "consume: raw confluent-kafka",
         "consume: kafkaredis --format raw",
+        "consume: kafkaredis --format table --no-cache",
+        "consume: kafkaredis --format json --no-cache",
         "timer round trip p50",
         "timer round trip p99",
         "timer stats: record a tick (--timer-stats-samples)",
@@ -97,12 +99,17 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         "produce.kr_verify",
         "produce.kr_cache_cluster",
         "consume.kr",
+        "consume.kr_table",
+        "consume.kr_json",
         "timer.p50_ms",
         "timer.p99_ms",
         "startup.help",
         "memory.kr_rss_big_mb",
     }
     assert figures["produce.kr_cache_cluster"]["vs_standalone"] > 0
+    for name in ("consume.kr_table", "consume.kr_json"):
+        assert figures[name]["vs_format_raw"] > 0
+        assert figures[name]["targets"][0]["target"] == ">= 0.5 x format_raw"
     assert figures["produce.kr_cache_cluster"]["targets"][0]["target"] == ">= 0.7 x standalone"
     for checks in targets.values():
         for check in checks:

@@ -178,6 +178,9 @@ def test_cluster_list_delete_and_inspect_see_every_node(
     assert gone == {"deleted": 2, "asked": 3}
     assert not any(cluster_client.exists(f"{prefix}:msg:{i}") for i in singles)
 
+    for port in primary_ports(on_cluster):  # the scripts must be loaded again (NOSCRIPT)
+        with redis.Redis(port=port) as node:  # and the count stay exact
+            node.script_flush()
     text = ok(cli("cache", "delete", "--pattern", "msg:*", "--yes"))
     assert f"deleted {n} of {n} key(s)" in text.stderr
     assert keys_by_primary(on_cluster, f"{prefix}:msg:*") == dict.fromkeys(direct, 0)
@@ -281,7 +284,12 @@ def test_primary_killed_mid_batch_counts_add_up_and_kafka_keeps_everything(
 
 
 def test_primary_killed_during_the_timer_failures_counted_then_cached_again(
-    on_cluster: Any, env: dict[str, str], cluster_client: RedisCluster, topic: str, prefix: str
+    cli: Cli,
+    on_cluster: Any,
+    env: dict[str, str],
+    cluster_client: RedisCluster,
+    topic: str,
+    prefix: str,
 ) -> None:
     pointer_slot = cluster_client.keyslot(f"{prefix}:latest:{topic}")
     victim = int(cluster_client.nodes_manager.get_node_from_slot(pointer_slot).port)
@@ -300,6 +308,12 @@ def test_primary_killed_during_the_timer_failures_counted_then_cached_again(
             what="cached ticks after the replica took over",
         )
         assert timer.stop() == 0, timer.stderr
+        # the replica took over: check passes (exit 0), the dead node shown down
+        checks = run_json(cli, "check")["checks"]
+        head = next(r for r in checks if r["service"] == "redis")
+        assert head["ok"] and "cluster_state ok" in head["detail"]
+        dead = next(r for r in checks if r["target"] == f"127.0.0.1:{victim}")
+        assert ", down" in dead["detail"] and "slots" not in dead["detail"], dead
     finally:
         timer.kill()
         on_cluster.start(victim)

@@ -375,7 +375,10 @@ class Canary:
             stopped_by = stopper.signal_name or "stop"
         elapsed = self._clock() - grid.start
         if stopped_by != "abort":
-            self._finish_reading()
+            try:
+                self._finish_reading()
+            except KeyboardInterrupt:  # a second Ctrl-C: do not wait for stragglers
+                stopped_by = "abort"
         self._save_stats("finished" if stopped_by == "count" else "stopped")
         return RunReport(
             options=self._options,

@@ -185,7 +185,16 @@ def produce(
             stream.close()
     render.batch_result(batch, as_json)
     if batch.input_error:
-        raise UsageError(f"input stopped at {batch.input_error}; nothing after it was sent")
+        raise UsageError(
+            f"input stopped at {batch.input_error}; {batch.not_sent} line(s) from there not sent"
+        )
+    if batch.stop_error is not None:
+        stop = batch.stop_error
+        stop.message = (
+            f"batch stopped at message {batch.sent}: {stop.message}; "
+            f"{batch.not_sent} line(s) after it not sent"
+        )
+        raise stop
     if batch.interrupted:
         raise Interrupted(
             "interrupted: input not finished; every message read was flushed or counted",

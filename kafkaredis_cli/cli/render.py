@@ -71,10 +71,11 @@ def produce_result(
 def batch_result(result: BatchResult, as_json: bool) -> None:
     data: dict[str, Any] = {
         "read": result.read,
-        "sent": result.read,
+        "sent": result.sent,
         "delivered": result.delivered,
         "failed": result.failed,
         "unknown_outcome": result.unknown,
+        "not_sent": result.not_sent,
         "cached": result.cached,
         "cache_failed": result.cache_failed,
         "verified": result.verified if result.verify_asked and not result.interrupted else None,
@@ -91,9 +92,10 @@ def batch_result(result: BatchResult, as_json: bool) -> None:
         verified = "skipped (interrupted)"
     else:
         verified = f"{result.verified:,}" if result.verify_asked else "not asked"
+    not_sent = f"not sent {result.not_sent:,}  " if result.not_sent else ""
     out.print(
-        f"sent {result.read:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
-        f"unknown outcome {result.unknown:,}  cached {result.cached:,}  "
+        f"sent {result.sent:,}  delivered {result.delivered:,}  failed {result.failed:,}  "
+        f"unknown outcome {result.unknown:,}  {not_sent}cached {result.cached:,}  "
         f"cache failed {result.cache_failed:,}  verified {verified}  "
         f"({result.rate:,.0f} msg/s in {result.elapsed_s:.2f}s)",
         markup=False,

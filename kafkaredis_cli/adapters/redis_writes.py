@@ -67,12 +67,16 @@ class SlotScript:
         shared: bytes | str | int,
         timeout_s: float,
     ) -> int:
-        """Call the script on every (key, argument); the sum of what the calls return."""
-        deadline = time.monotonic() + timeout_s
+        """Call the script on every (key, argument); the sum of what the calls return.
+
+        Retried for up to `timeout_s`; once a write has given up, the next ones are tried
+        once each (no wait while Redis stays down) until one gets through again."""
+        deadline = time.monotonic() + (0.0 if connection.failing else timeout_s)
         pending = list(items)
-        total = attempt = 0
+        total = attempt = rounds = 0
         loaded: Exception | None = None
         while pending:
+            rounds += 1
             failed: list[tuple[str, bytes]] = []
             error: Exception | None = None
             try:
@@ -95,12 +99,16 @@ class SlotScript:
                 elif problem is not None:
                     raise problem
             pending = failed
-            if pending and time.monotonic() >= deadline:
+            if pending and time.monotonic() >= deadline and (error is not None or rounds > 1):
+                connection.failing = error is not None
+                if error is not None:
+                    _refresh(connection)  # so the next write finds a promoted replica
                 raise error or loaded or rex.TimeoutError("writes not done in time")
             if pending and error is not None:
                 attempt += 1
                 time.sleep(min(0.05 * 2**attempt, 0.5, max(0.0, deadline - time.monotonic())))
                 _refresh(connection)
+        connection.failing = False
         return total
 
     def _send(

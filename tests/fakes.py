@@ -119,6 +119,9 @@ class FakeProducer:
         self.broker.events.append(f"check_topic:{topic}")
         return self.broker.partitions(topic)
 
+    def forget_topic(self, topic: str) -> None:
+        pass
+
     def produce(
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
     ) -> None:

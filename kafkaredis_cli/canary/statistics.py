@@ -317,12 +317,13 @@ class RunStatistics:
         values = sorted(v for v in self.recent if v is not None)
         return percentile(values, 50), percentile(values, 99)
 
-    def brokers_with_loss(self) -> list[int]:
-        """Brokers that led a partition when a probe to it was lost or failed."""
+    def brokers_failing(self) -> list[int]:
+        """Brokers that led a partition when a probe to it was not read back in time
+        (lost or late) or its produce failed."""
         return [
             broker
             for broker, figures in sorted(self.brokers.items())
-            if broker != UNKNOWN_BROKER and (figures.lost or figures.produce_failed)
+            if broker != UNKNOWN_BROKER and (figures.lost or figures.late or figures.produce_failed)
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -354,7 +355,7 @@ class RunStatistics:
             "per_broker": {
                 str(broker): figures.to_json() for broker, figures in sorted(self.brokers.items())
             },
-            "brokers_with_loss": self.brokers_with_loss(),
+            "brokers_failing": self.brokers_failing(),
             "brokers_missing": {str(b): n for b, n in sorted(self.missing_brokers.items())},
             "late_probes": list(self.noted["late"]),  # the latest MAX_NOTED of each
             "duplicated_probes": list(self.noted["duplicated"]),

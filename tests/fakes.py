@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -465,6 +466,7 @@ def fake_app(
     mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, mediator, ttl_s))
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, mediator, ttl_s))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, lambda: readback, cache))
+    register_cache_handlers(mediator, store)
     return FakeApp(broker, producer, store, mediator, consumers, readback)
 
 

@@ -24,7 +24,8 @@ from kafkaredis_cli.canary.ledger import Ledger, Seen
 
 RECENT = 60  # ticks the sparkline and the recent percentiles cover
 MAX_PENDING = 10_000  # lost ticks remembered, in case their probe turns up late
-MAX_NOTED = 1000  # the latest late and duplicated probes, listed in the summary
+MAX_NOTED = 100  # the latest late and duplicated probes, listed in the summary
+MAX_REASONS = 100  # distinct error reasons counted one by one; the rest as "other"
 UNKNOWN_BROKER = -1
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -222,7 +223,10 @@ class RunStatistics:
         self.record_error(reason)
 
     def record_error(self, reason: str) -> None:
-        self.errors[reason_of(reason)] += 1
+        key = reason_of(reason)
+        if key not in self.errors and len(self.errors) >= MAX_REASONS:
+            key = "other errors"
+        self.errors[key] += 1
         self.last_error = reason
 
     # -- what the independent consumer reads ------------------------------------------------

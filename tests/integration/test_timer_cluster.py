@@ -4,6 +4,7 @@ cluster holds, a leader killed and paused, two timers on one topic, /metrics scr
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 import urllib.request
@@ -19,7 +20,7 @@ from kafkaredis_cli.canary.probe import PARTITION_SEQ_HEADER, PRODUCER_HEADER, S
 from kafkaredis_cli.errors import ExitStatus
 from tests.clusters import KafkaCluster
 from tests.conftest import free_port, ok, wait_for
-from tests.integration.test_timer import TimerProcess, json_lines
+from tests.integration.test_timer import PRODUCER, TimerProcess, json_lines
 from tests.topics import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -123,7 +124,9 @@ def total(samples: dict[Any, float], name: str, **match: str) -> float:
     )
 
 
-def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_cluster):
+def test_every_partition_and_broker_is_probed_and_metrics_agree(
+    env, prefix, kafka_cluster, redis_client
+):
     kafka_cluster.wait_healthy()
     topic = canary_topic(kafka_cluster)
     port = free_port()
@@ -133,19 +136,24 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
     )
     try:
         # scrape between two ticks: after tick k's line, before tick k+1 is due
+        # with the summary the run saves in Redis after each tick
         scraped: dict[Any, float] = {}
         seen: list[dict[str, Any]] = []
+        saved: dict[str, Any] = {}
 
         def scraped_between_ticks() -> bool:
             if len(timer.ticks) < 12:
                 return False
             before = timer.ticks
             samples = scrape(port)
+            producer_id = PRODUCER.search(timer.stderr).group(1)  # type: ignore[union-attr]
+            snapshot = json.loads(redis_client.get(f"{prefix}:timer:{producer_id}"))
             next_due_ms = before[-1]["scheduled_at"] + 200
             if len(timer.ticks) != len(before) or time.time() * 1000 > next_due_ms - 20:
                 return False  # a tick may have started meanwhile: try again
             scraped.update(samples)
             seen[:] = before
+            saved.update(snapshot)
             return True
 
         timer.wait_ticks(lambda _ticks: scraped_between_ticks(), what="a scrape between ticks")
@@ -185,6 +193,13 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
         assert total(scraped, "kafkaredis_canary_produced_total", partition=str(p)) == sent
     for name in ("lost", "late", "duplicated", "produce_failed", "cache_failed"):
         assert total(scraped, f"kafkaredis_canary_{name}_total") == 0
+    # the summary as saved at that moment: the same counts, in total and per broker
+    assert saved["sent"] == k and saved["status"] == "running"
+    assert saved["verified"] == total(scraped, "kafkaredis_canary_verified_total")
+    for broker, figures in saved["per_broker"].items():
+        for name, counter in (("sent", "produced"), ("verified", "verified"), ("lost", "lost")):
+            assert figures[name] == total(scraped, f"kafkaredis_canary_{counter}_total",
+                                          broker=broker), (broker, name)  # fmt: skip
     assert total(scraped, "kafkaredis_canary_round_trip_seconds_count") == k
     assert total(scraped, "kafkaredis_canary_delivery_seconds_count") == k
     assert total(scraped, "kafkaredis_canary_round_trip_seconds_bucket", le="+Inf") == k

@@ -138,3 +138,14 @@ def test_tick_counters_recent_window_and_json():
 )
 def test_reason_of(text, reason):
     assert reason_of(text) == reason
+
+
+def test_distinct_error_reasons_are_bounded(monkeypatch):
+    from kafkaredis_cli.canary import statistics
+
+    monkeypatch.setattr(statistics, "MAX_REASONS", 3)
+    stats = RunStatistics(ME)
+    for n in range(10):
+        stats.record_error(f"reason {n}")
+    assert len(stats.errors) == 4
+    assert stats.errors["other errors"] == 7 and stats.last_error == "reason 9"

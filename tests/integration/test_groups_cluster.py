@@ -86,13 +86,21 @@ def test_lag_and_reset_on_a_cluster_also_with_a_broker_down(
                 timeout=120,
             )
 
-        def lag_again() -> Any:
+        answers: list[Any] = []
+
+        def lag_again() -> bool:
             result = apart("groups", "lag", group, "-t", topic)
             assert result.returncode >= 0, f"groups lag died of a signal: {result.stderr}"
-            return json.loads(result.stdout) if result.returncode == 0 else None
+            if result.returncode != 0:
+                return False
+            [answer] = json.loads(result.stdout)
+            answers.append(answer["lag"])
+            return bool(answer["lag"] == 60 - 25)
 
-        [while_down] = wait_for(lag_again, 60, interval=0.5, what="lag with a broker down")  # type: ignore[misc]
-        assert while_down["lag"] == 60 - 25
+        # While leadership moves, a new leader's high watermark can trail the old one's
+        # for a moment (so can the lag reported): the right figure must come back.
+        wait_for(lag_again, 90, interval=0.5, what="lag 35 with a broker down")
+        assert answers[-1] == 60 - 25
         reset = apart("groups", "reset", group, "-t", topic, "--to-earliest", "--execute")
         assert reset.returncode == 0, reset.stderr
         plan = json.loads(reset.stdout)

@@ -13,7 +13,8 @@ from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal, stdin_is_terminal
 from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
-from kafkaredis_cli.cli.state import parse_pairs, state
+from kafkaredis_cli.cli.option_parsers import parse_pairs
+from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.errors import (
     CheckFailed,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaredis_cli.errors import ConfigError, KafkaRedisError
-from kafkaredis_cli.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-settings: ~0.1 s, not for --help
+    from kafkaredis_cli.settings import Settings
 
 
 def redis_rows(settings: Settings) -> list[dict[str, Any]]:

@@ -73,6 +73,16 @@ class CliState:
             raise UsageError(f"{option} {problem}")
         return name
 
+    def group(self, name: str, option: str = "--group") -> str:
+        """A consumer group id an option or argument names (checked here: librdkafka
+        aborts on a blank one)."""
+        from kafkaredis_cli.settings import group_problem
+
+        problem = group_problem(name)
+        if problem:
+            raise UsageError(f"{option} {problem}")
+        return name
+
     def app(self, profile: Profile = "single", delivery_timeout_s: float = 30.0) -> App:
         from kafkaredis_cli.bootstrap import build_app
 

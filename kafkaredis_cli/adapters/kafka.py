@@ -110,6 +110,10 @@ class KafkaClientBase(ClosesOnExit):
         self._known_topics[topic] = count
         return count
 
+    def forget_topic(self, topic: str) -> None:
+        """Drop the cached partition count: the next check_topic asks the broker again."""
+        self._known_topics.pop(topic, None)
+
     def _retry_new_topic(self, topic: str) -> int:
         """Partition count once the topic has leaders, or 0 if it does not appear soon."""
         import time

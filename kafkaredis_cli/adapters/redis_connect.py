@@ -67,6 +67,7 @@ class RedisConnection:
         self.client: Any = client  # redis.Redis or RedisCluster (same command methods)
         self.where = where
         self._slot_table: list[Node] | None = None  # slot -> its primary (a cluster)
+        self.failing = False  # the last write gave up (redis_writes: no more waiting)
 
     @property
     def cluster(self) -> RedisCluster | None:

@@ -2,9 +2,10 @@
 
 A write is a Lua script called with some keys and one argument per key. On a cluster
 every call may only touch keys of one hash slot, so the keys are grouped by slot, each
-group becomes one EVALSHA, and every node gets all of its calls in one packed round trip
-(one server: one group per 1,000 keys, as before). The scripts are idempotent (SET,
-SETRANGE of the same bytes), so a node's calls that failed are simply sent again: after
+group becomes one EVALSHA (a key alone in its slot, the plain command instead), and
+every node gets all of its calls in one packed round trip (one server: one group per
+1,000 keys, as before). A call that worked is never sent again; one that failed is (the
+writes are idempotent: SET, SETRANGE of the same bytes, UNLINK): after
 MOVED, a dead primary or a demoted master (READONLY) the slots are learnt again and the
 calls retried with backoff until the settings' timeout has passed; then the last error
 is raised and the caller counts the failure.
@@ -66,11 +67,16 @@ class SlotScript:
         shared: bytes | str | int,
         timeout_s: float,
     ) -> int:
-        """Call the script on every (key, argument); the sum of what the calls return."""
-        deadline = time.monotonic() + timeout_s
+        """Call the script on every (key, argument); the sum of what the calls return.
+
+        Retried for up to `timeout_s`; once a write has given up, the next ones are tried
+        once each (no wait while Redis stays down) until one gets through again."""
+        deadline = time.monotonic() + (0.0 if connection.failing else timeout_s)
         pending = list(items)
-        total = attempt = 0
+        total = attempt = rounds = 0
+        loaded: Exception | None = None
         while pending:
+            rounds += 1
             failed: list[tuple[str, bytes]] = []
             error: Exception | None = None
             try:
@@ -87,17 +93,22 @@ class SlotScript:
                 failed += [item for group in refused for item in group]
                 if isinstance(problem, rex.NoScriptError):  # a node that never saw it
                     node.client.script_load(self.source)
+                    loaded = problem
                 elif isinstance(problem, TRANSIENT):
                     error = problem
                 elif problem is not None:
                     raise problem
             pending = failed
+            if pending and time.monotonic() >= deadline and (error is not None or rounds > 1):
+                connection.failing = error is not None
+                if error is not None:
+                    _refresh(connection)  # so the next write finds a promoted replica
+                raise error or loaded or rex.TimeoutError("writes not done in time")
             if pending and error is not None:
-                if time.monotonic() >= deadline:
-                    raise error
                 attempt += 1
                 time.sleep(min(0.05 * 2**attempt, 0.5, max(0.0, deadline - time.monotonic())))
                 _refresh(connection)
+        connection.failing = False
         return total
 
     def _send(

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,3 +127,35 @@ def test_second_sigterm_forces_a_stuck_batch_out(
     assert code == ExitStatus.TERMINATED, err
     assert "kafkaredis: error: stopped at once by a second SIGTERM" in err
     assert "still undelivered at close: unknown outcome" in err
+
+
+def test_cache_commands_never_load_confluent_kafka(cli: Cli, env: dict[str, str]) -> None:
+    produced = json.loads(ok(cli("produce", "hello", "--json")).stdout)
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('LOADED' if 'confluent_kafka' in sys.modules"
+        " else 'NOT LOADED', file=sys.stderr))\n"
+        "sys.argv = ['kafkaredis', *sys.argv[1:]]\n"
+        "from kafkaredis_cli.cli.app import main\n"
+        "main()\n"
+    )
+    for args in (["cache", "get", produced["id"]], ["cache", "list"], ["inspect-cache"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **env},
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip().endswith("NOT LOADED"), (args, result.stderr)
+    assert (
+        produced["id"]
+        in subprocess.run(
+            [sys.executable, "-c", probe, "cache", "get", produced["id"]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **env},
+        ).stdout
+    )

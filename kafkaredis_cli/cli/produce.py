@@ -99,7 +99,7 @@ def produce(
     value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Send a message to Kafka, keep its record in Redis, and read it back."""
-    from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
+    from kafkaredis_cli.domain.commands import BatchResult, ProduceBatch, ProduceMessage
     from kafkaredis_cli.domain.messages import OutgoingMessage
     from kafkaredis_cli.inputs import StopFlag, open_input, read_messages
 
@@ -181,8 +181,10 @@ def produce(
                     should_stop=should_stop,
                 )
             )
-    except ForcedStop:
+    except ForcedStop as forced:
         app.producer.abandon()  # a second signal: leave now, in-flight outcomes unknown
+        if isinstance(forced.partial, BatchResult):
+            render.batch_result(forced.partial, as_json)  # the summary, whatever stops it
         raise
     finally:
         app.close()

@@ -10,7 +10,6 @@ from typing import Any
 
 import confluent_kafka as ck
 
-from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import (
     describe_kafka_error,
     from_kafka_exception,
@@ -43,7 +42,7 @@ def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
     return full
 
 
-class KafkaClientBase(ClosesOnExit):
+class KafkaClientBase:
     creates_topics = False  # does this client's metadata request auto-create topics?
 
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import typer
 
-from kafkaredis_cli.cli.state import parse_pairs
+from kafkaredis_cli.cli.option_parsers import parse_pairs
 from kafkaredis_cli.errors import UsageError
 
 

@@ -8,23 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from kafkaredis_cli.cli.option_parsers import parse_pairs
 from kafkaredis_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from kafkaredis_cli.bootstrap import App, Profile
     from kafkaredis_cli.cache_wiring import CacheApp
     from kafkaredis_cli.settings import Settings
-
-
-def parse_pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    """`key=value` strings (for -X and --header); the message names the bad one."""
-    pairs = []
-    for raw in values or []:
-        key, sep, value = raw.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{option} {raw!r} is not key=value")
-        pairs.append((key.strip(), value))
-    return pairs
 
 
 @dataclass

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka import KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.cache_wiring import register_cache_handlers

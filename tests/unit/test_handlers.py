@@ -552,7 +552,8 @@ def test_partition_out_of_range_is_a_usage_error_before_anything_is_sent() -> No
 
 
 def test_adapters_connect_lazily_and_close_by_context_manager() -> None:
-    from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaProducerAdapter
+    from kafkaredis_cli.adapters.kafka import KafkaProducerAdapter
+    from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
     from kafkaredis_cli.adapters.redis import RedisStore
     from kafkaredis_cli.keys import KeySpace
     from kafkaredis_cli.settings import RedisSettings

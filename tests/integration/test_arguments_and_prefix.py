@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from kafkaredis_cli.errors import ExitStatus
+from tests.cli_errors import error_line
 from tests.conftest import CliResult
-from tests.integration.test_bad_input import error_line
 from tests.topics import read_topic
 
 pytestmark = pytest.mark.integration

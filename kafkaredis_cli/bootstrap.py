@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from kafkaredis_cli.adapters.errors import MapClientErrors
-from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka import KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.adapters.redis import RedisStore
-from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from contextlib import closing
 
-from kafkaredis_cli.adapters.errors import MapClientErrors
-from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.domain.cluster_health import CheckRow, ClusterInfo
 from kafkaredis_cli.domain.service_checks import CheckServices
 from kafkaredis_cli.handlers.check import CheckServicesHandler

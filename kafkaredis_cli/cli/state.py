@@ -64,6 +64,16 @@ class CliState:
             raise UsageError(f"{option} {problem}")
         return name
 
+    def group(self, name: str, option: str = "--group") -> str:
+        """A consumer group id an option or argument names (checked here: librdkafka
+        aborts on a blank one)."""
+        from kafkaredis_cli.settings import group_problem
+
+        problem = group_problem(name)
+        if problem:
+            raise UsageError(f"{option} {problem}")
+        return name
+
     def cache_app(self) -> CacheApp:
         """The mediator for commands on Redis alone (confluent-kafka is never loaded)."""
         from kafkaredis_cli.cache_wiring import build_cache_app

@@ -62,14 +62,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
             conf.setdefault("queued.max.messages.kbytes", "16384")
             conf.setdefault("queued.min.messages", "10000")
             conf.setdefault("fetch.queue.backoff.ms", "10")
-            conf["error_cb"] = self._on_error
             self._group = group
-            try:
-                self._consumer = ck.Consumer(conf)
-            except ck.KafkaException as exc:
-                raise from_kafka_exception(exc, "Kafka consumer") from None
-            except (ValueError, TypeError) as exc:
-                raise KafkaError(f"Kafka consumer configuration: {exc}") from None
+            self._consumer = self._new_client(ck.Consumer, "consumer", conf)
         return self._consumer
 
     def _metadata_client(self) -> Any:

@@ -449,7 +449,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
     def fetch(self, max_messages: int, timeout_s: float) -> list[ConsumedRecord]:
         consumer = self._client()
         membership = self._membership
-        revocations = membership.revocations if membership is not None else 0
+        rebalances = membership.rebalances if membership is not None else 0
         try:
             # consume(n, timeout) waits the whole timeout unless n messages arrive; take
             # what is there, else wait for the first one only (poll), then drain the rest.
@@ -457,9 +457,18 @@ class KafkaConsumerAdapter(KafkaClientBase):
             if not messages:
                 first = consumer.poll(timeout_s)
                 if first is not None:
-                    messages = [first]
-                    if max_messages > 1:
-                        messages += consumer.consume(num_messages=max_messages - 1, timeout=0)
+                    seen = membership.rebalances if membership is not None else 0
+                    rest = (
+                        consumer.consume(num_messages=max_messages - 1, timeout=0)
+                        if max_messages > 1
+                        else []
+                    )
+                    # librdkafka drops what a rebalance made outdated within one call,
+                    # not across two: a first message (or end of partition) from before
+                    # a rebalance in the second call is dropped too (read again from the
+                    # committed offset; an end reached again is reported again).
+                    fresh = membership is None or membership.rebalances == seen
+                    messages = [first, *rest] if fresh else rest
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
         records: list[ConsumedRecord] = []
@@ -500,7 +509,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
             )
         if self._stops:
             records = self._stop_records(records)
-        if membership is not None and membership.revocations != revocations:
+        if membership is not None and membership.rebalances != rebalances:
             # A rebalance inside this fetch: records of partitions taken away are dropped
             # (not handled, not committed); their new owner reads them from the committed
             # offset.

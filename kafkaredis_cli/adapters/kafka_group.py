@@ -72,7 +72,7 @@ class GroupMembership:
         self._incremental = incremental
         self.has_assignment = False  # an assignment (maybe empty) came since the last revoke
         self.uncommitted: dict[TopicPart, int] = {}  # next offsets a commit was refused for
-        self.revocations = 0  # revokes and losses so far (a fetch notices one in its call)
+        self.rebalances = 0  # assignments, revokes and losses so far (a fetch compares)
 
     # -- the callbacks (run inside poll/consume) -----------------------------------------
     def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
@@ -93,6 +93,7 @@ class GroupMembership:
             self.assigned |= keys
         self._at_eof -= keys
         self.has_assignment = True
+        self.rebalances += 1
         if partitions:
             log.info("group %r assigned this consumer %s", self.group, _names(partitions))
         if not self.assigned:
@@ -104,7 +105,7 @@ class GroupMembership:
 
     def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         keys = {(tp.topic, tp.partition) for tp in partitions}
-        self.revocations += 1
+        self.rebalances += 1
         self._commit_refused(consumer, keys)
         self._forget(keys)
         if not self._incremental:
@@ -112,7 +113,7 @@ class GroupMembership:
 
     def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         keys = {(tp.topic, tp.partition) for tp in partitions}
-        self.revocations += 1
+        self.rebalances += 1
         if any(k in self.uncommitted for k in keys):
             log.warning(
                 "group %r: partitions lost before their offsets could be committed; their "

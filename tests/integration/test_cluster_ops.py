@@ -221,7 +221,8 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
         _value, held_id = held[(record["partition"], record["offset"])]
         assert held_id == record["id"]
     # Every one reported failed is absent: beyond the delivered ones, the topic holds at
-    # most the unknown-outcome ones (some of which may well be there), each once.
-    ours = [v for v, _id in held.values() if v.startswith(b"m-")]
-    assert len(ours) == len(set(ours))
+    # most the unknown-outcome ones (some of which may well be there). kafkaredis sends
+    # each line once; librdkafka's retries around a dead leader can still write a batch
+    # twice, so distinct values are counted.
+    ours = {v for v, _id in held.values() if v.startswith(b"m-")}
     assert delivered <= len(ours) <= delivered + unknown

@@ -173,8 +173,11 @@ def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
         assert "assigned this consumer" in err, err
         assert lines, [(s, len(ln), e) for s, ln, e in results]
         seen += [(r["partition"], r["offset"]) for r in lines]
-    # ... together every message, each once (no member re-read another's) ...
-    assert len(seen) == len(set(seen)) == MESSAGES
+    # ... together every message; each once, unless the group refused a member's commit
+    # (a member expelled while it was blocked: at-least-once, its records read again) ...
+    assert len(set(seen)) == MESSAGES
+    refused = any("commit kept for the revoke" in err for _s, _l, err in results)
+    assert len(seen) == MESSAGES or refused, [err for _s, _l, err in results]
     # ... and none left before its partitions were at their end: all committed to the end.
     per_partition = MESSAGES // PARTITIONS
     assert committed_offsets(bootstrap, group, topic) == dict.fromkeys(

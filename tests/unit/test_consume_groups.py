@@ -88,7 +88,7 @@ def test_an_eager_rebalance_replaces_the_assignment_and_waits_for_the_next() -> 
     at_eof.update({("t", 0), ("t", 1)})
     group.on_revoke(consumer, tps(0, 1, 2))
     assert not assigned and not at_eof and group.has_assignment is False
-    assert group.revocations == 1
+    assert group.rebalances == 2  # assigned, then revoked
     group.on_assign(consumer, tps(1))
     assert assigned == {("t", 1)} and group.has_assignment is True
     assert consumer.calls == ["assign", "assign"]

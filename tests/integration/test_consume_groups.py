@@ -57,11 +57,14 @@ class Member:
 
     def finish(self, timeout: float) -> tuple[int, list[dict[str, Any]], str]:
         status = self.proc.wait(timeout=timeout)
-        for thread in self.readers:
-            thread.join(timeout=10)
+        for thread in self.readers:  # the process is gone: its pipes end
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "a pipe of the finished process was not read out"
         lines = b"".join(self.out).decode().splitlines()
         err = b"".join(self.err).decode()
         assert not re.search(r"^%\d+\|", err, re.M), err  # no raw librdkafka log line
+        bad = [line for line in lines if line and not line.startswith("{")]
+        assert not bad, (bad[:3], err)
         return status, [json.loads(line) for line in lines if line], err
 
 

@@ -11,6 +11,7 @@ from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicL
 from kafkaredis_cli.adapters.kafka_groups import KafkaGroupAdmin
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
@@ -100,6 +101,7 @@ def build_app(
         return readback[0]
 
     ttl = settings.redis.ttl_s
+    register_cache_handlers(mediator, store)
     mediator.register(ProduceMessage, ProduceMessageHandler(producer, store, mediator, ttl))
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, mediator, ttl))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, shared_readback, store))

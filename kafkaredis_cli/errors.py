@@ -16,7 +16,8 @@ class ExitStatus(IntEnum):
     REDIS = 5  # Redis unreachable, auth failure, cache write failed
     NOT_FOUND = 6  # cache get: no such key
     UNKNOWN_OUTCOME = 7  # produce: delivery timed out, the message may be on the broker
-    INTERRUPTED = 130  # Ctrl-C / SIGTERM before the work was done
+    INTERRUPTED = 130  # Ctrl-C (SIGINT) before the work was done: 128 + 2
+    TERMINATED = 143  # SIGTERM before the work was done: 128 + 15
 
 
 class KafkaRedisError(Exception):
@@ -67,7 +68,14 @@ class CheckFailed(KafkaRedisError):
 
 
 class Interrupted(KafkaRedisError):
+    """Stopped by a signal: the status is 128 + its number (130 Ctrl-C, 143 SIGTERM)."""
+
     exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self, message: str, *, signum: int | None = None) -> None:
+        super().__init__(message)
+        if signum is not None:
+            self.exit_status = ExitStatus(128 + signum)
 
 
 class UnknownCommandError(KafkaRedisError):

@@ -11,6 +11,7 @@ from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.domain.messages import Headers, OutgoingMessage
 from kafkaredis_cli.domain.records import outgoing_from_json
 from kafkaredis_cli.errors import UsageError
+from kafkaredis_cli.signals import StopRequest
 
 InputFormat = Literal["text", "json"]
 
@@ -33,8 +34,8 @@ class InputInterrupted(Exception):
     """A stop signal arrived while waiting for input: the input ends there."""
 
 
-class StopFlag:
-    """Set by SIGINT/SIGTERM; true once a signal arrived (pass it as `should_stop`).
+class StopFlag(StopRequest):
+    """A stop request for a batch read from input (pass it as `should_stop`).
 
     A signal that arrives while the input is waited for (stdin of `tail -f`, say)
     interrupts that wait: the input ends there. Anywhere else it only sets the flag,
@@ -42,14 +43,10 @@ class StopFlag:
     """
 
     def __init__(self) -> None:
-        self.signals: list[int] = []
+        super().__init__()
         self._waiting = False
 
-    def __call__(self) -> bool:
-        return bool(self.signals)
-
-    def set(self, signum: int) -> None:
-        self.signals.append(signum)
+    def after_first_signal(self) -> None:
         if self._waiting:
             self._waiting = False
             raise InputInterrupted
@@ -63,6 +60,20 @@ class StopFlag:
             return next(lines)
         finally:
             self._waiting = False
+
+
+class BadLine(UsageError):
+    """A line that cannot be a message: the input stops there. `not_sent` counts it and
+    every non-empty line after it (read to the end, or to a stop signal, never sent)."""
+
+    def __init__(self, message: str, not_sent: int) -> None:
+        super().__init__(message)
+        self.not_sent = not_sent
+
+
+def _bad_line(error: UsageError, rest: Iterator[bytes]) -> BadLine:
+    not_sent = 1 + sum(1 for raw in rest if raw.strip(b"\r\n"))
+    return BadLine(error.message, not_sent)
 
 
 def _lines(stream: Iterable[bytes], stop: StopFlag | None) -> Iterator[bytes]:
@@ -95,16 +106,16 @@ def read_messages(
             stream, stop, key, key_delimiter, headers, partition, key_encoding, value_encoding
         )
         return
-    for number, raw in enumerate(_lines(stream, stop), start=1):
+    lines = _lines(stream, stop)
+    for number, raw in enumerate(lines, start=1):
         line = raw.rstrip(b"\n").rstrip(b"\r")
         if not line:
             continue
         if input_format == "json":
             try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                raise UsageError(f"line {number}: not UTF-8 (JSON input must be)") from None
-            message = outgoing_from_json(text, f"line {number}", key_encoding, value_encoding)
+                message = _json_line(line, number, key_encoding, value_encoding)
+            except UsageError as exc:
+                raise _bad_line(exc, lines) from None
             yield OutgoingMessage(
                 value=message.value,
                 key=message.key if message.key is not None else key,
@@ -120,6 +131,16 @@ def read_messages(
         yield OutgoingMessage(line, line_key, headers, partition)  # positional: faster
 
 
+def _json_line(
+    line: bytes, number: int, key_encoding: Encoding, value_encoding: Encoding
+) -> OutgoingMessage:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"line {number}: not UTF-8 (JSON input must be)") from None
+    return outgoing_from_json(text, f"line {number}", key_encoding, value_encoding)
+
+
 def _encoded_lines(
     stream: BinaryIO,
     stop: StopFlag | None,
@@ -131,14 +152,18 @@ def _encoded_lines(
     value_encoding: Encoding,
 ) -> Iterator[OutgoingMessage]:
     """Text lines whose key and value are hex or base64 (the plain path stays lean)."""
-    for number, raw in enumerate(_lines(stream, stop), start=1):
+    lines = _lines(stream, stop)
+    for number, raw in enumerate(lines, start=1):
         line = raw.rstrip(b"\n").rstrip(b"\r")
         if not line:
             continue
         line_key = key
-        if key_delimiter is not None:
-            found, sep, rest = line.partition(key_delimiter)
-            if sep:
-                line_key, line = parse(found, key_encoding, f"line {number}: key"), rest
-        value = parse(line, value_encoding, f"line {number}: value")
+        try:
+            if key_delimiter is not None:
+                found, sep, rest = line.partition(key_delimiter)
+                if sep:
+                    line_key, line = parse(found, key_encoding, f"line {number}: key"), rest
+            value = parse(line, value_encoding, f"line {number}: value")
+        except UsageError as exc:
+            raise _bad_line(exc, lines) from None
         yield OutgoingMessage(value, line_key, headers, partition)

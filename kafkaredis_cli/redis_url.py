@@ -20,7 +20,11 @@ SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel")
 TLS_PARAMETERS = frozenset(
     {"ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname"}
 )
-PARAMETERS = TLS_PARAMETERS | {"db", "client_name", "protocol"}
+# Credentials as redis-py takes them from a query (the URL's userinfo wins over these).
+CREDENTIAL_PARAMETERS = frozenset({"username", "password", "ssl_password"})
+PARAMETERS = TLS_PARAMETERS | CREDENTIAL_PARAMETERS | {"db", "client_name", "protocol"}
+_CERT_REQS = ("none", "optional", "required")
+_BOOLEANS = ("1", "0", "true", "false", "yes", "no")
 _HOST = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$")
 DEFAULT_PORT = 6379
 DEFAULT_SENTINEL_PORT = 26379
@@ -65,6 +69,9 @@ def parse_redis_url(url: str) -> RedisTarget:
         userinfo, hostlist = "", netloc
     username, password = _credentials(userinfo) if at else (None, None)
     options = _options(parts.query)
+    query_user, query_password = options.pop("username", None), options.pop("password", None)
+    username = username if username is not None else query_user or None
+    password = password if password is not None else query_password or None
     if scheme == "unix":
         if hostlist or not parts.path:
             raise ValueError("a unix:// URL names a socket path: unix:///path/to/redis.sock")
@@ -131,24 +138,17 @@ def _options(query: str) -> dict[str, str]:
         )
     if options.get("protocol", "2") not in ("2", "3"):
         raise ValueError("the URL's protocol is 2 or 3")
+    if options.get("ssl_cert_reqs", "required").lower() not in _CERT_REQS:
+        raise ValueError(f"the URL's ssl_cert_reqs is one of {', '.join(_CERT_REQS)}")
+    if options.get("ssl_check_hostname", "true").lower() not in _BOOLEANS:
+        raise ValueError("the URL's ssl_check_hostname is true or false")
+    for name, value in options.items():
+        if any(ord(c) < 32 or c == "\x7f" for c in value) and name not in CREDENTIAL_PARAMETERS:
+            raise ValueError(f"the URL's {name} holds a control character")
     return options
 
 
 def _db(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:
         raise ValueError("the URL's database is not a number")
     return int(text)
-
-
-def mask_url(url: str, mask: str) -> str:
-    """The URL with any password replaced by `mask` (a lone name is taken as a password)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, tail = rest.partition("/")
-    userinfo, at, hosts = netloc.rpartition("@")
-    if not at:
-        return url
-    user, colon, _password = userinfo.partition(":")
-    auth = f"{user}:{mask}" if colon else mask
-    return f"{scheme}://{auth}@{hosts}{slash}{tail}"

@@ -18,17 +18,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kafkaredis_cli.errors import ConfigError
 from kafkaredis_cli.redis_url import RedisTarget, parse_redis_url
-from kafkaredis_cli.redis_url import mask_url as _mask_url
+from kafkaredis_cli.secrets import MASK, is_secret_property, mask_properties, mask_url
 
-_SECRET_KEY = re.compile(
-    r"(password|secret|token|credential|\.key$|key\.pem|jaas|oauthbearer\.config)", re.I
-)
 _HOSTPORT = re.compile(r"^(?:[A-Za-z0-9_]+://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
-MASK = "****"
-
-
-def is_secret_property(name: str) -> bool:
-    return bool(_SECRET_KEY.search(name))
+__all__ = ["MASK", "is_secret_property", "mask_url"]  # the secret policy, re-exported
 
 
 def topic_problem(name: str) -> str | None:
@@ -128,9 +121,9 @@ class KafkaSettings(BaseModel):
     def masked(self) -> dict[str, Any]:
         data = self.model_dump()
         data["sasl_password"] = MASK if self.sasl_password else None
-        data["properties"] = {
-            k: (MASK if is_secret_property(k) else v) for k, v in self.properties.items()
-        }
+        # librdkafka redacts sasl.username too: one policy, whatever the setting's name
+        data["sasl_username"] = MASK if self.sasl_username else None
+        data["properties"] = mask_properties(self.properties)
         return data
 
 
@@ -191,10 +184,6 @@ class RedisSettings(BaseModel):
 
     def masked_url(self) -> str:
         return mask_url(self.url.get_secret_value())
-
-
-def mask_url(url: str) -> str:
-    return _mask_url(url, MASK)
 
 
 class Settings(BaseSettings):

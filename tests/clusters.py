@@ -7,7 +7,8 @@ own on free ports, the first time a test asks for them (so `pytest tests/unit` s
 nothing), and stopped and wiped at the end of the session, also when tests fail.
 
 A test that kills, pauses or stops a node restarts it and waits for `wait_healthy()`
-before it ends, so the next test finds the cluster whole.
+before it ends, so the next test finds the cluster whole; if it does not (say it failed
+half-way), the autouse `clusters_whole_after_test` does it after the test.
 """
 
 from __future__ import annotations

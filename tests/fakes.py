@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -118,6 +119,9 @@ class FakeProducer:
     def check_topic(self, topic: str) -> int:
         self.broker.events.append(f"check_topic:{topic}")
         return self.broker.partitions(topic)
+
+    def forget_topic(self, topic: str) -> None:
+        pass
 
     def produce(
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
@@ -462,6 +466,7 @@ def fake_app(
     mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, mediator, ttl_s))
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, mediator, ttl_s))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, lambda: readback, cache))
+    register_cache_handlers(mediator, store)
     return FakeApp(broker, producer, store, mediator, consumers, readback)
 
 

@@ -110,6 +110,10 @@ class KafkaClientBase(ClosesOnExit):
         self._known_topics[topic] = count
         return count
 
+    def forget_topic(self, topic: str) -> None:
+        """Drop the cached partition count: the next check_topic asks the broker again."""
+        self._known_topics.pop(topic, None)
+
     def _retry_new_topic(self, topic: str) -> int:
         """Partition count once the topic has leaders, or 0 if it does not appear soon."""
         import time
@@ -254,11 +258,15 @@ class KafkaProducerAdapter(KafkaClientBase):
             return 0
         return int(self._producer.flush(timeout_s))
 
+    def abandon(self) -> None:
+        """A forced stop: close without waiting for messages still in flight."""
+        self._timeout_s = 0.0
+
     def close(self) -> None:
         if self._producer is not None:
             remaining = self._producer.flush(self._timeout_s)
             if remaining:
-                log.warning("%d message(s) still undelivered at close", remaining)
+                log.warning("%d message(s) still undelivered at close: unknown outcome", remaining)
             self._producer = None
 
 

@@ -75,18 +75,27 @@ class KafkaTopicLayouts(ClosesOnExit):
             info = None
         return tuple(sorted(meta.brokers)), info
 
-    def _layout(self, topic: str, actions: list[str], wait: bool) -> TopicLayout:
-        """The topic as it is now; with `wait`, once every partition has a leader."""
+    def _layout(
+        self, topic: str, actions: list[str], wait: bool, partitions: int = 0
+    ) -> TopicLayout:
+        """The topic as it is now; with `wait`, once it has `partitions` partitions, every
+        one led by its preferred replica (a broker's metadata lags a change a little)."""
         deadline = time.monotonic() + self._timeout_s
         while True:
             brokers, info = self._metadata(topic)
-            ready = info is not None and all(p.leader >= 0 for p in info.partitions.values())
+            ready = (
+                info is not None
+                and len(info.partitions) >= partitions
+                and all(
+                    p.leader >= 0 and p.leader == p.replicas[0] for p in info.partitions.values()
+                )
+            )
             if ready or not wait or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
-        partitions = {} if info is None else {p: _placement(m) for p, m in info.partitions.items()}
+        placements = {} if info is None else {p: _placement(m) for p, m in info.partitions.items()}
         return TopicLayout(
-            topic=topic, brokers=brokers, partitions=partitions, actions=tuple(actions)
+            topic=topic, brokers=brokers, partitions=placements, actions=tuple(actions)
         )
 
     def ensure(self, topic: str, *, rebalance: bool) -> TopicLayout:
@@ -94,7 +103,7 @@ class KafkaTopicLayouts(ClosesOnExit):
         brokers, info = self._metadata(topic)
         if info is None and brokers:
             self._create(topic, brokers, actions)
-            return self._layout(topic, actions, wait=True)
+            return self._layout(topic, actions, wait=True, partitions=len(brokers))
         layout = self._layout(topic, actions, wait=False)
         if not rebalance or not layout.partitions:
             return layout
@@ -104,7 +113,12 @@ class KafkaTopicLayouts(ClosesOnExit):
         missing = layout.unpreferred_brokers()
         if missing:
             self._add_partitions(topic, layout, missing, actions)
-        return self._layout(topic, actions, wait=bool(stale or missing))
+        return self._layout(
+            topic,
+            actions,
+            wait=bool(stale or missing),
+            partitions=len(layout.partitions) + len(missing),
+        )
 
     def _result(self, future: Any, what: str) -> Any:
         try:
@@ -139,17 +153,17 @@ class KafkaTopicLayouts(ClosesOnExit):
         wanted = [ck.TopicPartition(topic, p) for p in partitions]
         result = self._result(
             self._client().elect_leaders(
+                # no timeout arguments: confluent-kafka 2.16 fails on them (SystemError);
+                # the wait for the result is bounded instead
                 ck.ElectionType.PREFERRED,
                 wanted,
-                operation_timeout=self._timeout_s,
-                request_timeout=self._timeout_s,
             ),
             f"preferred leader election on {topic!r}",
         )
         done = sorted(
             tp.partition
             for tp, error in result.items()
-            if error is None or kafka_error_name(error.args[0]) == "ELECTION_NOT_NEEDED"
+            if error is None or kafka_error_name(error) == "ELECTION_NOT_NEEDED"
         )
         actions.append(f"elected preferred leaders of partition(s) {done}")
 

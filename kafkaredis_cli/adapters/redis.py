@@ -37,7 +37,8 @@ for i = 1, #KEYS do
   redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl)
 end
 return #KEYS
-"""
+""",
+    single=lambda key, record, ttl: ("SET", key, record, "EX", ttl),
 )
 
 # Mark records consumed; a record is updated only if it still exists (never resurrected
@@ -64,6 +65,11 @@ for i = 1, #KEYS do
 end
 return done
 """
+)
+
+# Delete keys (UNLINK: freed in the background); the number that existed.
+_UNLINK = SlotScript(
+    "return redis.call('UNLINK', unpack(KEYS))", single=lambda key, _, __: ("UNLINK", key)
 )
 
 
@@ -153,11 +159,12 @@ class RedisStore(ClosesOnExit):
             raise self._fail(exc) from None
 
     def delete(self, keys: Sequence[str]) -> int:
-        """UNLINK (on a cluster redis-py splits the keys by slot)."""
+        """UNLINK, the keys grouped by slot like every multi-key write."""
         if not keys:
             return 0
+        items = [(key, b"") for key in dict.fromkeys(self._keys.resolve(k) for k in keys)]
         try:
-            return int(self._redis().client.unlink(*[self._keys.resolve(k) for k in keys]))
+            return _UNLINK.run(self._redis(), items, b"", self._settings.timeout_s)
         except redis.RedisError as exc:
             raise self._fail(exc) from None
 

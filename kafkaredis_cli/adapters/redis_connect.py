@@ -47,7 +47,7 @@ def _client_options(settings: RedisSettings, target: RedisTarget) -> dict[str, A
     }
     if target.tls:
         options["ssl"] = True
-        for name in TLS_PARAMETERS & set(target.options):
+        for name in (TLS_PARAMETERS | {"ssl_password"}) & set(target.options):
             value: Any = target.options[name]
             if name == "ssl_check_hostname":
                 value = value.lower() in ("1", "true", "yes")
@@ -67,6 +67,7 @@ class RedisConnection:
         self.client: Any = client  # redis.Redis or RedisCluster (same command methods)
         self.where = where
         self._slot_table: list[Node] | None = None  # slot -> its primary (a cluster)
+        self.failing = False  # the last write gave up (redis_writes: no more waiting)
 
     @property
     def cluster(self) -> RedisCluster | None:
@@ -191,7 +192,7 @@ def _sentinel_master(
         "socket_timeout": settings.timeout_s,
         "socket_connect_timeout": settings.timeout_s,
     }
-    if settings.sentinel_password is not None:
+    if settings.sentinel_password:  # an empty one (as .env.example has it) is none
         sentinel_options["password"] = settings.sentinel_password.get_secret_value()
     if target.tls:
         sentinel_options.update({k: v for k, v in options.items() if k.startswith("ssl")})

@@ -62,7 +62,7 @@ def _standalone(connection: RedisConnection) -> list[HealthRow]:
 def _cluster(connection: RedisConnection) -> list[HealthRow]:
     cluster = connection.cluster
     assert cluster is not None
-    entry: Any = cluster.get_redis_connection(cluster.get_default_node())  # type: ignore[no-untyped-call]
+    entry = _answering_node(cluster)
     state = str(entry.execute_command("CLUSTER INFO").get("cluster_state"))
     nodes = _cluster_nodes(entry.execute_command("CLUSTER NODES"))
     primaries = [n for n in nodes if n["role"] == "primary" and n["slots"]]
@@ -85,6 +85,21 @@ def _cluster(connection: RedisConnection) -> list[HealthRow]:
             detail += f", replica of {node['master_of']}"
         rows.append(HealthRow("redis node", node["address"], not (down and serving), detail))
     return rows
+
+
+def _answering_node(cluster: Any) -> Any:
+    """A node that answers (the default one may be the primary that just died)."""
+    error: redis.RedisError | None = None
+    default = cluster.get_default_node()
+    for node in [default, *[n for n in cluster.get_nodes() if n is not default]]:
+        client = cluster.get_redis_connection(node)
+        try:
+            client.ping()
+            return client
+        except redis.RedisError as exc:
+            error = exc
+    assert error is not None
+    raise error
 
 
 def _cluster_nodes(raw: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

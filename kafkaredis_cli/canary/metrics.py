@@ -44,8 +44,16 @@ class PrometheusSink:
     """A Sink (statistics.py) that keeps prometheus_client metrics in a registry of its own."""
 
     def __init__(self, producer_id: str) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            Info,
+            disable_created_metrics,
+        )
 
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
         self.registry = CollectorRegistry(auto_describe=True)
         self._counters = {
             name: Counter(f"{PREFIX}_{name}", text, LABELS, registry=self.registry)
@@ -64,7 +72,7 @@ class PrometheusSink:
             registry=self.registry,
         )
         Info(f"{PREFIX}_run", "The timer run", registry=self.registry).info(
-            {"producer_id": producer_id}
+            {"producer_id": producer_id, "started_at": str(round(time.time()))}
         )
         self._server: Any = None
 

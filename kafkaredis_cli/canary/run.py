@@ -248,7 +248,7 @@ class Canary:
                     self.layouts[topic] = self._layouts.ensure(
                         topic, rebalance=self._options.rebalance_leaders
                     )
-                self._rotation.set(topic, self._producer.check_topic(topic))
+                self._rotation.set(topic, self._partitions_of(topic))
             except (ConfigError, UsageError):
                 raise
             except KafkaRedisError as exc:
@@ -266,6 +266,19 @@ class Canary:
             for partition in range(self._rotation.partitions.get(topic, 0)):
                 self._sink_prepare(self._where(topic, partition))
         self._save_stats("running")
+
+    def _partitions_of(self, topic: str) -> int:
+        """The topic's partition count as the producer sees it; partitions just added
+        (--rebalance-leaders) take a moment to reach every broker's metadata."""
+        count = self._producer.check_topic(topic)
+        layout = self.layouts.get(topic)
+        expected = len(layout.partitions) if layout is not None else 0
+        deadline = self._clock() + self._options.timeout_s
+        while count < expected and self._clock() < deadline:
+            time.sleep(0.1)
+            self._producer.forget_topic(topic)
+            count = self._producer.check_topic(topic)
+        return count
 
     def _sink_prepare(self, where: Where) -> None:
         prepare = getattr(self._sink, "prepare", None)
@@ -362,7 +375,10 @@ class Canary:
             stopped_by = stopper.signal_name or "stop"
         elapsed = self._clock() - grid.start
         if stopped_by != "abort":
-            self._finish_reading()
+            try:
+                self._finish_reading()
+            except KeyboardInterrupt:  # a second Ctrl-C: do not wait for stragglers
+                stopped_by = "abort"
         self._save_stats("finished" if stopped_by == "count" else "stopped")
         return RunReport(
             options=self._options,

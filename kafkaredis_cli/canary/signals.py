@@ -1,46 +1,18 @@
-"""Ctrl-C and SIGTERM: the first asks the loop to stop after the tick in flight; a second
-one aborts that tick too (KeyboardInterrupt)."""
+"""Ctrl-C and SIGTERM for the timer: the shared rule (kafkaredis_cli.signals) — the first
+asks the loop to stop after the tick in flight; a second aborts that tick too."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 
+from kafkaredis_cli.signals import StopRequest
+from kafkaredis_cli.signals import stop_on_signals as _stop_on_signals
 
-class Stopper:
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self.signal_name: str | None = None
-
-    @property
-    def stopped(self) -> bool:
-        return self._event.is_set()
-
-    def stop(self, reason: str = "stop") -> None:
-        self.signal_name = self.signal_name or reason
-        self._event.set()
-
-    def wait(self, timeout_s: float) -> bool:
-        """Sleep up to `timeout_s`; True as soon as a stop was asked for."""
-        return self._event.wait(max(0.0, timeout_s))
+Stopper = StopRequest
 
 
 @contextmanager
 def stop_on_signals() -> Iterator[Stopper]:
-    stopper = Stopper()
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if stopper.stopped:
-            raise KeyboardInterrupt  # asked twice: do not wait for the tick in flight
-        stopper.stop(signal.Signals(signum).name)
-
-    wanted = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, handler) for sig in wanted}
-    try:
+    with _stop_on_signals(Stopper()) as stopper:
         yield stopper
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

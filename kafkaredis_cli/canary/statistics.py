@@ -24,7 +24,8 @@ from kafkaredis_cli.canary.ledger import Ledger, Seen
 
 RECENT = 60  # ticks the sparkline and the recent percentiles cover
 MAX_PENDING = 10_000  # lost ticks remembered, in case their probe turns up late
-MAX_NOTED = 1000  # the latest late and duplicated probes, listed in the summary
+MAX_NOTED = 100  # the latest late and duplicated probes, listed in the summary
+MAX_REASONS = 100  # distinct error reasons counted one by one; the rest as "other"
 UNKNOWN_BROKER = -1
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -222,7 +223,10 @@ class RunStatistics:
         self.record_error(reason)
 
     def record_error(self, reason: str) -> None:
-        self.errors[reason_of(reason)] += 1
+        key = reason_of(reason)
+        if key not in self.errors and len(self.errors) >= MAX_REASONS:
+            key = "other errors"
+        self.errors[key] += 1
         self.last_error = reason
 
     # -- what the independent consumer reads ------------------------------------------------
@@ -317,12 +321,13 @@ class RunStatistics:
         values = sorted(v for v in self.recent if v is not None)
         return percentile(values, 50), percentile(values, 99)
 
-    def brokers_with_loss(self) -> list[int]:
-        """Brokers that led a partition when a probe to it was lost or failed."""
+    def brokers_failing(self) -> list[int]:
+        """Brokers that led a partition when a probe to it was not read back in time
+        (lost or late) or its produce failed."""
         return [
             broker
             for broker, figures in sorted(self.brokers.items())
-            if broker != UNKNOWN_BROKER and (figures.lost or figures.produce_failed)
+            if broker != UNKNOWN_BROKER and (figures.lost or figures.late or figures.produce_failed)
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -354,7 +359,7 @@ class RunStatistics:
             "per_broker": {
                 str(broker): figures.to_json() for broker, figures in sorted(self.brokers.items())
             },
-            "brokers_with_loss": self.brokers_with_loss(),
+            "brokers_failing": self.brokers_failing(),
             "brokers_missing": {str(b): n for b, n in sorted(self.missing_brokers.items())},
             "late_probes": list(self.noted["late"]),  # the latest MAX_NOTED of each
             "duplicated_probes": list(self.noted["duplicated"]),

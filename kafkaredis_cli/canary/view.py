@@ -137,9 +137,9 @@ def summary_lines(report: RunReport) -> list[str]:
         for name, topic in stats.topics.items():
             lines.append(f"  {name}: {figures_line(topic)}")
     lines += scope_lines(stats)
-    with_loss = stats.brokers_with_loss()
+    with_loss = stats.brokers_failing()
     if with_loss:
-        lines.append(f"brokers with lost or failed probes: {', '.join(map(str, with_loss))}")
+        lines.append(f"brokers with probes not read back in time: {', '.join(map(str, with_loss))}")
     for broker, count in sorted(stats.missing_brokers.items()):
         lines.append(f"broker {broker} missing from the cluster's metadata for {count} tick(s)")
     lines += consumer_lines(report)

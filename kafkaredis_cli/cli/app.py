@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from kafkaredis_cli.cli.root_options import (
     remember,
 )
 from kafkaredis_cli.errors import ExitStatus, KafkaRedisError
+from kafkaredis_cli.signals import ForcedStop, exit_status_for
 
 
 class KafkaRedisGroup(RootOptionsGroup):
@@ -30,6 +32,9 @@ class KafkaRedisGroup(RootOptionsGroup):
         except KafkaRedisError as exc:
             error(exc.message)
             raise typer.Exit(int(exc.exit_status)) from None
+        except ForcedStop as exc:
+            error(f"stopped at once by a second {signal.Signals(exc.signum).name}")
+            raise typer.Exit(exit_status_for(exc.signum)) from None
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None

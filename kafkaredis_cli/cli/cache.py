@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
 
 from kafkaredis_cli.cli import render
-from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.console import info, print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import NotFoundError, UsageError
@@ -23,20 +24,21 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def get(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(help="A message id, latest:TOPIC, or a key under the prefix.")
+        str,
+        typer.Argument(
+            help="A message id, latest:TOPIC, or a key under the prefix.",
+            autocompletion=complete_cache_key,
+        ),
     ],
     as_json: JsonOpt = False,
 ) -> None:
     """Show one record (a message id, latest:TOPIC, or any key under the prefix)."""
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.domain.cache_queries import GetCacheEntry
 
-    settings = state(ctx).settings()
-    keys = KeySpace(settings.redis.key_prefix)
-    with RedisStore(settings.redis, keys) as store:
-        entry = store.get(key)
+    with closing(state(ctx).cache_app()) as app:
+        entry = app.mediator.send(GetCacheEntry(key=key))
     if entry is None:
-        raise NotFoundError(f"no key {keys.resolve(key)}")
+        raise NotFoundError(f"no key {app.keys.resolve(key)}")
     render.cache_entry(entry, as_json)
 
 
@@ -56,46 +58,41 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List keys under the prefix (SCAN), with type, TTL and where the message is."""
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.domain.cache_queries import ListCache
 
     if limit < 1:
         raise UsageError("--limit must be at least 1")
-    settings = state(ctx).settings()
-    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
-        entries = sorted(store.scan(pattern, topic, limit), key=lambda e: e.key)
+    with closing(state(ctx).cache_app()) as app:
+        entries = app.mediator.send(ListCache(pattern=pattern, topic=topic, limit=limit))
     render.cache_list(entries, as_json)
 
 
 @cache_app.command("delete")
 def delete(
     ctx: typer.Context,
-    keys: Annotated[list[str] | None, typer.Argument(help="Message ids or keys.")] = None,
+    keys: Annotated[
+        list[str] | None,
+        typer.Argument(help="Message ids or keys.", autocompletion=complete_cache_key),
+    ] = None,
     pattern: Annotated[
         str | None, typer.Option("--pattern", help="Delete every key matching (needs --yes).")
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm a --pattern delete.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm a --pattern delete.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete records by id or key, or every key matching --pattern (with --yes)."""
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.domain.cache_queries import DeleteCache
 
     if not keys and not pattern:
         raise UsageError("name the keys to delete, or give --pattern P --yes")
     if pattern and not yes:
         raise UsageError("--pattern deletes every matching key: add --yes to confirm")
-    settings = state(ctx).settings()
-    space = KeySpace(settings.redis.key_prefix)
-    with RedisStore(settings.redis, space) as store:
-        targets = list(keys or [])
-        if pattern:
-            targets += [e.key for e in store.scan(pattern)]
-        deleted = store.delete(targets)
+    with closing(state(ctx).cache_app()) as app:
+        done = app.mediator.send(DeleteCache(keys=tuple(keys or ()), pattern=pattern))
     if as_json:
-        print_json({"deleted": deleted, "asked": len(targets)})
+        print_json({"deleted": done.deleted, "asked": done.asked})
     else:
-        info(f"deleted {deleted} of {len(targets)} key(s)")
+        info(f"deleted {done.deleted} of {done.asked} key(s)")
 
 
 def inspect_cache(
@@ -103,10 +100,8 @@ def inspect_cache(
     as_json: JsonOpt = False,
 ) -> None:
     """Summarise the cache: keys under the prefix by kind, TTLs, memory."""
-    from kafkaredis_cli.adapters.redis import RedisStore
-    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.domain.cache_queries import InspectCache
 
-    settings = state(ctx).settings()
-    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
-        summary = store.summary()
+    with closing(state(ctx).cache_app()) as app:
+        summary = app.mediator.send(InspectCache())
     render.cache_summary(summary, as_json)

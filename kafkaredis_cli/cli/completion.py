@@ -37,3 +37,35 @@ def complete_topic(ctx: typer.Context, incomplete: str) -> list[str]:
         hidden = not incomplete.startswith("_")
         return [n for n in names if n.startswith(incomplete) and not (hidden and n[:1] == "_")]
     return []
+
+
+COMPLETION_KEYS = 200
+
+
+def _shown_key(full_key: str, prefix: str) -> str:
+    """How a user types a key: the bare id of a message record, else relative to the prefix."""
+    relative = full_key[len(prefix) + 1 :] if full_key.startswith(prefix + ":") else full_key
+    return relative[4:] if relative.startswith("msg:") else relative
+
+
+def complete_cache_key(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Message ids and keys under the prefix from Redis (a SCAN of at most 200 keys)."""
+    with contextlib.suppress(Exception):
+        from kafkaredis_cli.adapters.redis import RedisStore
+        from kafkaredis_cli.cli.state import state
+        from kafkaredis_cli.keys import KeySpace
+        from kafkaredis_cli.settings import load_settings
+
+        logging.disable(logging.CRITICAL)
+        given = state(ctx)
+        settings = load_settings(given.overrides(), given.env_file).redis
+        quick = settings.model_copy(
+            update={"timeout_s": min(settings.timeout_s, COMPLETION_TIMEOUT_S), "retries": 0}
+        )
+        keys = KeySpace(quick.key_prefix)
+        with RedisStore(quick, keys) as store:
+            shown = [
+                _shown_key(entry.key, keys.prefix) for entry in store.scan(limit=COMPLETION_KEYS)
+            ]
+        return sorted(k for k in shown if k.startswith(incomplete))
+    return []

@@ -50,3 +50,7 @@ def stdout_is_terminal() -> bool:
 
 def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()

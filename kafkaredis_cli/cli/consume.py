@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,7 +14,8 @@ from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding
-from kafkaredis_cli.errors import CheckFailed, UsageError
+from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
+from kafkaredis_cli.signals import StopRequest, stop_on_signals
 
 
 class Format(StrEnum):
@@ -71,6 +71,9 @@ def consume(
         Format,
         typer.Option("--format", "-f", help="table, json (one object a line) or raw (values)."),
     ] = Format.table,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json, as on every data command.")
+    ] = False,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", help="Stop after this many seconds with nothing new."),
@@ -106,20 +109,21 @@ def consume(
         raise UsageError("--count must be at least 1")
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
+    if group is not None and no_group:
+        raise UsageError("--group and --no-group contradict each other: give one")
+    if as_json:
+        if fmt not in (Format.table, Format.json):
+            raise UsageError(f"--json and --format {fmt.value} contradict each other: give one")
+        fmt = Format.json
     begin = Start.parse(start)
     until = End.parse(end) if end is not None else None
     match = MessageFilter.parse(filter_key, filter_value, filter_header)
     settings = cli.settings()
     topic = cli.topic(topic)
     group_id = None if no_group else (group or settings.kafka.group_id)
-    stop: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda signum, _f: stop.append(signum))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
     app = cli.app()
     try:
-        with fewer_collections():
+        with stop_on_signals(StopRequest()) as stop, fewer_collections():
             result = app.mediator.send(
                 ConsumeMessage(
                     topic=topic,
@@ -132,14 +136,12 @@ def consume(
                     update_cache=not no_cache,
                     sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
                     flush=render.flush_consumed,
-                    should_stop=lambda: bool(stop),
+                    should_stop=stop,
                     until=until,
                     match=match,
                 )
             )
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
         app.close()
     committed = f", offsets committed for group {group_id}" if group_id else ""
     updated = f"{result.cache_updated} Redis record(s) updated"
@@ -149,6 +151,10 @@ def consume(
         )
     filtered = f" ({result.filtered_out} more filtered out)" if match is not None else ""
     info(f"consumed {result.consumed} message(s){filtered}, {updated}{committed}")
+    if result.stopped_by == "interrupt" and (count is not None or exit_at_end or until):
+        # Following a topic ends only by a signal (status 0); a bounded read cut short
+        # by one is interrupted: 130 for Ctrl-C, 143 for SIGTERM.
+        raise Interrupted("interrupted before the end of the read", signum=stop.first_signal)
     if result.stopped_by == "timeout" and count is not None and result.consumed < count:
         raise CheckFailed(
             f"timed out after {timeout:g}s with {result.consumed} of {count} messages"

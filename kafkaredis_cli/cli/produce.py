@@ -1,8 +1,7 @@
-"""`kafkaredis produce`: one message from the argument, or a batch from --file."""
+"""`kafkaredis produce`: one message from the argument, or a batch from --file or stdin."""
 
 from __future__ import annotations
 
-import signal
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +10,7 @@ import typer
 
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.completion import complete_topic
-from kafkaredis_cli.cli.console import err, stderr_is_terminal
+from kafkaredis_cli.cli.console import err, stderr_is_terminal, stdin_is_terminal
 from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.state import parse_pairs, state
@@ -24,12 +23,12 @@ from kafkaredis_cli.errors import (
     UnknownOutcome,
     UsageError,
 )
+from kafkaredis_cli.signals import ForcedStop, stop_on_signals
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from kafkaredis_cli.domain.commands import BatchProgress
-    from kafkaredis_cli.inputs import StopFlag
 
 
 SINGLE_TIMEOUT_S = 10.0
@@ -62,7 +61,13 @@ def produce(
         int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")
     ] = None,
     file: Annotated[
-        str | None, typer.Option("--file", "-f", help="Batch: one message a line; - for stdin.")
+        str | None,
+        typer.Option(
+            "--file",
+            "-l",
+            metavar="PATH",
+            help="Batch: one message a line (as kcat -l); - for stdin.",
+        ),
     ] = None,
     input_format: Annotated[
         InputFormat,
@@ -95,14 +100,18 @@ def produce(
     """Send a message to Kafka, keep its record in Redis, and read it back."""
     from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
     from kafkaredis_cli.domain.messages import OutgoingMessage
-    from kafkaredis_cli.inputs import open_input, read_messages
+    from kafkaredis_cli.inputs import StopFlag, open_input, read_messages
 
     cli = state(ctx)
     headers = tuple((k, v.encode()) for k, v in parse_pairs(header, "--header"))
     if message is not None and file is not None:
         raise UsageError("give either a MESSAGE or --file, not both")
     if message is None and file is None:
-        raise UsageError("give a MESSAGE, or --file PATH (--file - reads stdin)")
+        if stdin_is_terminal():
+            raise UsageError(
+                "give a MESSAGE, pipe lines into stdin, or --file PATH (--file - reads stdin)"
+            )
+        file = "-"  # as kcat -P: lines piped in are a batch
     if key_delimiter == "":
         raise UsageError("--key-delimiter must not be empty")
     topic = cli.topic(topic)
@@ -140,7 +149,11 @@ def produce(
     timeout = timeout or BATCH_TIMEOUT_S
     app = cli.app("batch", delivery_timeout_s=timeout)
     try:
-        with _stop_flag() as should_stop, _progress_bar() as progress, fewer_collections():
+        with (
+            stop_on_signals(StopFlag()) as should_stop,
+            _progress_bar() as progress,
+            fewer_collections(),
+        ):
             batch = app.mediator.send(
                 ProduceBatch(
                     topic=topic,
@@ -163,16 +176,29 @@ def produce(
                     should_stop=should_stop,
                 )
             )
+    except ForcedStop:
+        app.producer.abandon()  # a second signal: leave now, in-flight outcomes unknown
+        raise
     finally:
         app.close()
         if stream is not None and file != "-":
             stream.close()
     render.batch_result(batch, as_json)
     if batch.input_error:
-        raise UsageError(f"input stopped at {batch.input_error}; nothing after it was sent")
+        raise UsageError(
+            f"input stopped at {batch.input_error}; {batch.not_sent} line(s) from there not sent"
+        )
+    if batch.stop_error is not None:
+        stop = batch.stop_error
+        stop.message = (
+            f"batch stopped at message {batch.sent}: {stop.message}; "
+            f"{batch.not_sent} line(s) after it not sent"
+        )
+        raise stop
     if batch.interrupted:
         raise Interrupted(
-            "interrupted: input not finished; every message read was flushed or counted"
+            "interrupted: input not finished; every message read was flushed or counted",
+            signum=should_stop.first_signal,
         )
     if batch.failed:
         raise KafkaError(f"{batch.failed} of {batch.read} messages not delivered")
@@ -185,25 +211,6 @@ def produce(
         raise RedisError(f"{batch.cache_failed} delivered messages could not be cached")
     if batch.verify_asked and batch.verified < batch.delivered:
         raise CheckFailed(f"{batch.delivered - batch.verified} delivered messages not read back")
-
-
-@contextmanager
-def _stop_flag() -> Iterator[StopFlag]:
-    """SIGINT/SIGTERM stop reading input (a wait for input too); what was sent is still
-    flushed and counted."""
-    from kafkaredis_cli.inputs import StopFlag
-
-    stop = StopFlag()
-
-    def handler(signum: int, _frame: object) -> None:
-        stop.set(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextmanager

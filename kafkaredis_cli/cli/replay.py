@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
-from kafkaredis_cli.cli.completion import complete_topic
+from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, RedisError
 
@@ -17,7 +17,12 @@ REPLAY_TIMEOUT_S = 10.0
 def replay(
     ctx: typer.Context,
     message_id: Annotated[
-        str, typer.Argument(metavar="ID", help="A cached message's id, or latest:TOPIC.")
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="A cached message's id, or latest:TOPIC.",
+            autocompletion=complete_cache_key,
+        ),
     ],
     topic: Annotated[
         str | None,

@@ -12,6 +12,7 @@ from kafkaredis_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from kafkaredis_cli.bootstrap import App, Profile
+    from kafkaredis_cli.cache_wiring import CacheApp
     from kafkaredis_cli.settings import Settings
 
 
@@ -72,6 +73,12 @@ class CliState:
         if problem:
             raise UsageError(f"{option} {problem}")
         return name
+
+    def cache_app(self) -> CacheApp:
+        """The mediator for commands on Redis alone (confluent-kafka is never loaded)."""
+        from kafkaredis_cli.cache_wiring import build_cache_app
+
+        return build_cache_app(self.settings())
 
     def app(self, profile: Profile = "single", delivery_timeout_s: float = 30.0) -> App:
         from kafkaredis_cli.bootstrap import build_app

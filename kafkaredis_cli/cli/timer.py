@@ -26,7 +26,7 @@ def timer(
         float, typer.Option("--interval", "-i", help="Seconds between ticks (a fixed grid).")
     ] = 5.0,
     count: Annotated[
-        int | None, typer.Option("--count", "-n", help="Stop after N ticks (default: run on).")
+        int | None, typer.Option("--count", "-c", help="Stop after N ticks (default: run on).")
     ] = None,
     topic: Annotated[
         list[str] | None,
@@ -137,6 +137,9 @@ def timer(
     if not report.loss_ok:
         raise CheckFailed(f"lost {stats.lost} of {stats.sent} test messages (--max-loss {limit})")
     if report.stopped_by == "abort":
-        raise Interrupted(f"interrupted during tick {stats.ticks + 1}")
+        raise Interrupted(f"interrupted during tick {stats.ticks + 1}", signum=stopper.first_signal)
     if count is not None and not report.completed:
-        raise Interrupted(f"stopped by {report.stopped_by} after {stats.ticks} of {count} ticks")
+        raise Interrupted(
+            f"stopped by {report.stopped_by} after {stats.ticks} of {count} ticks",
+            signum=stopper.first_signal,
+        )

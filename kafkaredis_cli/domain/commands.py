@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from kafkaredis_cli.domain.messages import ConsumedRecord, OutgoingMessage
 from kafkaredis_cli.domain.positions import End, Start
+from kafkaredis_cli.errors import KafkaRedisError
 from kafkaredis_cli.mediator import Command
 
 
@@ -60,6 +61,14 @@ class BatchResult:
     interrupted: bool = False
     input_error: str | None = None  # the input stopped at a bad line (named here)
     unknown: int = 0  # outcome unknown: delivery timed out, possibly on the broker
+    # Lines read but never handed to the producer: a bad line and every line after a
+    # stopping error. read == delivered + failed + unknown + not_sent, always.
+    not_sent: int = 0
+    stop_error: KafkaRedisError | None = None  # a message the producer refused stopped it
+
+    @property
+    def sent(self) -> int:
+        return self.read - self.not_sent
 
     @property
     def rate(self) -> float:

@@ -20,6 +20,9 @@ class MessageProducer(Protocol):
     def check_topic(self, topic: str) -> int:
         """Partition count; raises KafkaError when unreachable or unknown (bounded time)."""
 
+    def forget_topic(self, topic: str) -> None:
+        """Forget the topic's cached partition count (it has just changed)."""
+
     def produce(
         self, message: StampedMessage, on_delivery: Callable[[DeliveryReport], None]
     ) -> None:

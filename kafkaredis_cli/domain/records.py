@@ -120,6 +120,10 @@ def outgoing_from_json(
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's int-string limit, say
+        raise UsageError(f"{where}: not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(data, Mapping):
         raise UsageError(f"{where}: expected a JSON object with key, value, headers")
     encoding = data.get("encoding") or {}

@@ -181,14 +181,25 @@ class ProduceBatchHandler(_ProduceHandler):
             produce, on_delivery = self._producer.produce_counted, run.tally
         else:
             produce, on_delivery = self._producer.produce, run.on_delivery
+        messages = _guarded(command.messages)
+        stop_error: KafkaRedisError | None = None
+        not_sent = 0
         try:
-            for message in _guarded(command.messages):
+            for message in messages:
                 if should_stop():
                     interrupted = True
                     break
-                if message.partition is not None:
-                    _check_partition(topic, message, partitions)
-                produce(stamp(topic, message), on_delivery)
+                try:
+                    if message.partition is not None:
+                        _check_partition(topic, message, partitions)
+                    produce(stamp(topic, message), on_delivery)
+                except KafkaRedisError as exc:  # refused before it was sent: it failed
+                    run.read += 1
+                    run.tally.failed += 1
+                    run.errors[str(exc)] += 1
+                    stop_error = exc
+                    not_sent = _count_rest(messages, should_stop)
+                    break
                 run.read += 1
                 if run.read % POLL_EVERY == 0:
                     self._producer.poll(0)
@@ -197,11 +208,8 @@ class ProduceBatchHandler(_ProduceHandler):
                         command.progress(run.progress())
         except _InputError as exc:
             input_error = str(exc.error)
-        except KafkaRedisError as exc:
-            input_error = None
-            run.errors[str(exc)] += 1
-            self._finish(run, command)
-            raise
+            not_sent = exc.not_sent
+        run.read += not_sent
         # A signal may also have ended the input itself (a wait for stdin interrupted).
         interrupted = interrupted or command.should_stop()
         undelivered = self._finish(run, command)
@@ -227,6 +235,8 @@ class ProduceBatchHandler(_ProduceHandler):
             ),
             interrupted=interrupted,
             input_error=input_error,
+            not_sent=not_sent,
+            stop_error=stop_error,
         )
 
     def _finish(self, run: _BatchRun, command: ProduceBatch) -> int:
@@ -301,6 +311,22 @@ def _check_partition(topic: str, message: OutgoingMessage, partitions: int) -> N
 class _InputError(Exception):
     def __init__(self, error: KafkaRedisError) -> None:
         self.error = error
+        # the bad line, and the lines after it when the input counted them
+        self.not_sent: int = getattr(error, "not_sent", 1)
+
+
+def _count_rest(messages: Iterator[OutgoingMessage], should_stop: Callable[[], bool]) -> int:
+    """The input's remaining messages, read and counted but never sent (to the end, a bad
+    line, or a stop signal)."""
+    count = 0
+    try:
+        for _message in messages:
+            count += 1
+            if should_stop():
+                break
+    except _InputError as exc:
+        count += exc.not_sent
+    return count
 
 
 def _guarded(messages: object) -> Iterator[OutgoingMessage]:

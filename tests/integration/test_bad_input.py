@@ -126,9 +126,12 @@ def test_json_lines_with_a_bad_line_in_the_middle(
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines) + "\n")
     result = cli("produce", "--file", str(path), "--input-format", "json", "--json")
-    error_line(result, ExitStatus.USAGE, "line 4", "not valid JSON", "nothing after it was sent")
+    error_line(
+        result, ExitStatus.USAGE, "line 4", "not valid JSON", "3 line(s) from there not sent"
+    )
     summary = json.loads(result.stdout)
-    assert (summary["read"], summary["delivered"], summary["failed"]) == (3, 3, 0)
+    assert (summary["read"], summary["delivered"], summary["failed"]) == (6, 3, 0)
+    assert (summary["sent"], summary["not_sent"]) == (3, 3)  # the bad line and the 2 after it
     assert "line 4" in summary["input_error"]
     # Lines before it are delivered; nothing after it was sent.
     assert sorted(topic_values(services.bootstrap, topic)) == [

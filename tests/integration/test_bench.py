@@ -31,7 +31,7 @@ def bench_run(services, redis_cluster, tmp_path_factory):
         [
             sys.executable, str(BENCH),
             "--n", str(N), "--repeat", "1",
-            "--timer-ticks", "5", "--timer-interval", "0.05",
+            "--timer-ticks", "5", "--timer-interval", "0.05", "--timer-stats-samples", "20000",
             "--startup-runs", "1", "--rss-n", "400",
             "--bootstrap", services.bootstrap, "--redis-url", services.redis_url,
             "--redis-cluster-url", redis_cluster.url,
@@ -59,8 +59,12 @@ def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
         "produce: kafkaredis --no-verify (cached, Redis Cluster)",
         "consume: raw confluent-kafka",
         "consume: kafkaredis --format raw",
+        "consume: kafkaredis --format table --no-cache",
+        "consume: kafkaredis --format json --no-cache",
         "timer round trip p50",
         "timer round trip p99",
+        "timer stats: record a tick (--timer-stats-samples)",
+        "timer stats: summary after them",
         "start-up: kafkaredis --help",
         "start-up: kafkaredis --version",
         "peak RSS: kafkaredis produce (cached, verified), --rss-n",
@@ -83,7 +87,7 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         if name.endswith(".kcat") and not have_kcat:
             continue
         assert entry["value"] is not None and entry["value"] > 0, name
-        assert len(entry["samples"]) >= 1 and entry["unit"] in ("msg/s", "ms", "s", "MB")
+        assert len(entry["samples"]) >= 1 and entry["unit"] in ("msg/s", "ms", "us", "s", "MB")
     for name in (*COMPARED, "consume.kr_nocache"):
         assert figures[name]["vs_raw"] > 0, name
         if have_kcat:
@@ -95,12 +99,17 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         "produce.kr_verify",
         "produce.kr_cache_cluster",
         "consume.kr",
+        "consume.kr_table",
+        "consume.kr_json",
         "timer.p50_ms",
         "timer.p99_ms",
         "startup.help",
         "memory.kr_rss_big_mb",
     }
     assert figures["produce.kr_cache_cluster"]["vs_standalone"] > 0
+    for name in ("consume.kr_table", "consume.kr_json"):
+        assert figures[name]["vs_format_raw"] > 0
+        assert figures[name]["targets"][0]["target"] == ">= 0.5 x format_raw"
     assert figures["produce.kr_cache_cluster"]["targets"][0]["target"] == ">= 0.7 x standalone"
     for checks in targets.values():
         for check in checks:

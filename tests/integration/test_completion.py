@@ -3,15 +3,17 @@ through the environment protocol a shell uses (a real `kafkaredis` process)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Services
+from tests.conftest import CliResult, Services, ok
 from tests.topics import create_topic
 
 # The console script: a shell completes the program by its name, `kafkaredis`.
@@ -88,3 +90,17 @@ def test_unreachable_broker_completes_nothing_quietly(env: dict[str, str]) -> No
     )
     assert result.returncode == 0
     assert result.stdout.strip() == "" and result.stderr.strip() == ""
+
+
+def test_cache_ids_complete_from_redis(cli: Callable[..., CliResult], env: dict[str, str]) -> None:
+    produced = json.loads(ok(cli("produce", "hello", "--json")).stdout)
+    words = {"_KAFKAREDIS_COMPLETE": "complete_bash"}
+    for command in ("cache get", "cache delete", "cache replay"):
+        every = complete(env, COMP_WORDS=f"kafkaredis {command} ", COMP_CWORD="3", **words)
+        assert every.returncode == 0, every.stderr
+        topic = env["KAFKAREDIS_KAFKA__TOPICS"]
+        assert set(every.stdout.split()) == {produced["id"], f"latest:{topic}"}
+        by_start = complete(
+            env, COMP_WORDS=f"kafkaredis {command} {produced['id'][:8]}", COMP_CWORD="3", **words
+        )
+        assert by_start.stdout.split() == [produced["id"]]

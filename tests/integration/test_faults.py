@@ -369,7 +369,7 @@ def test_sigterm_while_waiting_for_input_flushes_and_reports(
     proc.send_signal(signal.SIGTERM)  # stdin stays open: the process waits for more input
     status, out, err = finish(proc, timeout=60)
 
-    assert status == ExitStatus.INTERRUPTED, err
+    assert status == ExitStatus.TERMINATED, err
     assert "kafkaredis: error: interrupted" in err
     summary = json.loads(out)
     assert summary["interrupted"] is True
@@ -409,7 +409,7 @@ def test_sigterm_mid_stream_flushes_every_message_read(
         writing.clear()
         thread.join(timeout=10)
 
-    assert status == ExitStatus.INTERRUPTED, err
+    assert status == ExitStatus.TERMINATED, err
     assert "interrupted" in err
     summary = json.loads(out)
     assert summary["interrupted"] is True

@@ -58,6 +58,11 @@ def primary_ports(nodes: Any) -> list[int]:
     raise AssertionError("no node of the cluster answers")
 
 
+def every_node(nodes: Any) -> str:
+    """redis://HOST:PORT,HOST:PORT,.../0 of every node of the cluster."""
+    return "redis://" + ",".join(u.removeprefix("redis://").removesuffix("/0") for u in nodes.urls)
+
+
 def keys_by_primary(nodes: Any, match: str) -> dict[int, int]:
     return {port: len(node_keys(port, match)) for port in primary_ports(nodes)}
 
@@ -178,6 +183,9 @@ def test_cluster_list_delete_and_inspect_see_every_node(
     assert gone == {"deleted": 2, "asked": 3}
     assert not any(cluster_client.exists(f"{prefix}:msg:{i}") for i in singles)
 
+    for port in primary_ports(on_cluster):  # the scripts must be loaded again (NOSCRIPT)
+        with redis.Redis(port=port) as node:  # and the count stay exact
+            node.script_flush()
     text = ok(cli("cache", "delete", "--pattern", "msg:*", "--yes"))
     assert f"deleted {n} of {n} key(s)" in text.stderr
     assert keys_by_primary(on_cluster, f"{prefix}:msg:*") == dict.fromkeys(direct, 0)
@@ -205,8 +213,7 @@ def test_the_url_of_any_node_works(
         sent = run_json(cli, "produce", "any node", "--no-verify")
         assert sent["cached"] is True, (url, sent)
         assert run_json(cli, "cache", "get", sent["id"])["record"]["value"] == "any node"
-    hosts = ",".join(u.removeprefix("redis://").removesuffix("/0") for u in on_cluster.urls[:3])
-    monkeypatch.setenv("KAFKAREDIS_REDIS__URL", f"redis://{hosts}")
+    monkeypatch.setenv("KAFKAREDIS_REDIS__URL", every_node(on_cluster))
     monkeypatch.setenv("KAFKAREDIS_REDIS__MODE", "cluster")
     assert run_json(cli, "produce", "a list of nodes", "--no-verify")["cached"] is True
 
@@ -281,7 +288,13 @@ def test_primary_killed_mid_batch_counts_add_up_and_kafka_keeps_everything(
 
 
 def test_primary_killed_during_the_timer_failures_counted_then_cached_again(
-    on_cluster: Any, env: dict[str, str], cluster_client: RedisCluster, topic: str, prefix: str
+    cli: Cli,
+    on_cluster: Any,
+    env: dict[str, str],
+    cluster_client: RedisCluster,
+    topic: str,
+    prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pointer_slot = cluster_client.keyslot(f"{prefix}:latest:{topic}")
     victim = int(cluster_client.nodes_manager.get_node_from_slot(pointer_slot).port)
@@ -300,6 +313,14 @@ def test_primary_killed_during_the_timer_failures_counted_then_cached_again(
             what="cached ticks after the replica took over",
         )
         assert timer.stop() == 0, timer.stderr
+        # the replica took over: check passes (exit 0), the dead node shown down (asked
+        # through every node: the URL's own may be the dead one)
+        monkeypatch.setenv("KAFKAREDIS_REDIS__URL", every_node(on_cluster))
+        checks = run_json(cli, "check")["checks"]
+        head = next(r for r in checks if r["service"] == "redis")
+        assert head["ok"] and "cluster_state ok" in head["detail"]
+        dead = next(r for r in checks if r["target"] == f"127.0.0.1:{victim}")
+        assert ", down" in dead["detail"] and "slots" not in dead["detail"], dead
     finally:
         timer.kill()
         on_cluster.start(victim)

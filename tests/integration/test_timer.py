@@ -260,3 +260,20 @@ def test_ctrl_c_before_count_is_done_exits_interrupted(env):
     assert summary["sent"] == len(timer.ticks) < 1000
     assert f"stopped by SIGINT after {summary['ticks']} of 1000 ticks" in timer.stderr
     assert "Traceback" not in timer.stderr
+
+
+def test_a_metrics_port_in_use_is_a_one_line_usage_error(cli):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("timer", "--count", "1", "--metrics-port", str(port))
+    assert result.exit_code == ExitStatus.USAGE, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("kafkaredis: error:")]
+    assert errors == [
+        f"kafkaredis: error: --metrics-port {port}: cannot listen on 127.0.0.1:{port} "
+        "(Address already in use)"
+    ]
+    assert "Traceback" not in result.stderr

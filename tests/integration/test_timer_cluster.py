@@ -4,6 +4,7 @@ cluster holds, a leader killed and paused, two timers on one topic, /metrics scr
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 import urllib.request
@@ -13,14 +14,14 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from kafkaredis_cli.canary.probe import PARTITION_SEQ_HEADER, PRODUCER_HEADER, SEQ_HEADER
 from kafkaredis_cli.errors import ExitStatus
 from tests.clusters import KafkaCluster
-from tests.conftest import free_port, wait_for
-from tests.integration.test_timer import TimerProcess
-from tests.topics import create_topic, read_topic
+from tests.conftest import free_port, ok, wait_for
+from tests.integration.test_timer import PRODUCER, TimerProcess, json_lines
+from tests.topics import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -32,9 +33,15 @@ def cluster_env(env: dict[str, str], cluster: KafkaCluster) -> dict[str, str]:
 
 
 def canary_topic(cluster: KafkaCluster) -> str:
-    """A 6-partition RF 3 topic, two partitions led by each broker."""
+    """A 6-partition RF 3 topic, two partitions led by each broker (partition p by
+    broker p % 3 + 1, whatever the cluster's own placement would do)."""
     name = f"canary-{uuid.uuid4().hex[:8]}"
-    create_topic(cluster.bootstrap, name, PARTITIONS)
+    striped = [[(p + r) % 3 + 1 for r in range(3)] for p in range(PARTITIONS)]
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    new = NewTopic(name, num_partitions=PARTITIONS, replica_assignment=striped)
+    admin.create_topics([new])[name].result(30)
+    wanted = {p: replicas[0] for p, replicas in enumerate(striped)}
+    wait_for(lambda: leaders(cluster, name)[0] == wanted, 30, what=f"{name}'s leaders")
     return name
 
 
@@ -42,7 +49,10 @@ def leaders(cluster: KafkaCluster, topic: str) -> tuple[dict[int, int], int]:
     """Leader of each partition, and the cluster's active controller."""
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
     meta = admin.list_topics(topic, timeout=10)
-    return {p: m.leader for p, m in meta.topics[topic].partitions.items()}, meta.controller_id
+    info = meta.topics.get(topic)
+    if info is None or info.error is not None:  # not in this broker's metadata yet
+        return {}, meta.controller_id
+    return {p: m.leader for p, m in info.partitions.items()}, meta.controller_id
 
 
 def a_leader_not_controller(cluster: KafkaCluster, topic: str) -> tuple[int, list[int]]:
@@ -114,7 +124,9 @@ def total(samples: dict[Any, float], name: str, **match: str) -> float:
     )
 
 
-def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_cluster):
+def test_every_partition_and_broker_is_probed_and_metrics_agree(
+    env, prefix, kafka_cluster, redis_client
+):
     kafka_cluster.wait_healthy()
     topic = canary_topic(kafka_cluster)
     port = free_port()
@@ -124,19 +136,24 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
     )
     try:
         # scrape between two ticks: after tick k's line, before tick k+1 is due
+        # with the summary the run saves in Redis after each tick
         scraped: dict[Any, float] = {}
         seen: list[dict[str, Any]] = []
+        saved: dict[str, Any] = {}
 
         def scraped_between_ticks() -> bool:
             if len(timer.ticks) < 12:
                 return False
             before = timer.ticks
             samples = scrape(port)
+            producer_id = PRODUCER.search(timer.stderr).group(1)  # type: ignore[union-attr]
+            snapshot = json.loads(redis_client.get(f"{prefix}:timer:{producer_id}"))
             next_due_ms = before[-1]["scheduled_at"] + 200
             if len(timer.ticks) != len(before) or time.time() * 1000 > next_due_ms - 20:
                 return False  # a tick may have started meanwhile: try again
             scraped.update(samples)
             seen[:] = before
+            saved.update(snapshot)
             return True
 
         timer.wait_ticks(lambda _ticks: scraped_between_ticks(), what="a scrape between ticks")
@@ -176,6 +193,13 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
         assert total(scraped, "kafkaredis_canary_produced_total", partition=str(p)) == sent
     for name in ("lost", "late", "duplicated", "produce_failed", "cache_failed"):
         assert total(scraped, f"kafkaredis_canary_{name}_total") == 0
+    # the summary as saved at that moment: the same counts, in total and per broker
+    assert saved["sent"] == k and saved["status"] == "running"
+    assert saved["verified"] == total(scraped, "kafkaredis_canary_verified_total")
+    for broker, figures in saved["per_broker"].items():
+        for name, counter in (("sent", "produced"), ("verified", "verified"), ("lost", "lost")):
+            assert figures[name] == total(scraped, f"kafkaredis_canary_{counter}_total",
+                                          broker=broker), (broker, name)  # fmt: skip
     assert total(scraped, "kafkaredis_canary_round_trip_seconds_count") == k
     assert total(scraped, "kafkaredis_canary_delivery_seconds_count") == k
     assert total(scraped, "kafkaredis_canary_round_trip_seconds_bucket", le="+Inf") == k
@@ -183,7 +207,7 @@ def test_every_partition_and_broker_is_probed_and_metrics_agree(env, kafka_clust
 
 
 def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns(
-    env, kafka_cluster
+    env, cli, kafka_cluster
 ):
     kafka_cluster.wait_healthy()
     topic = canary_topic(kafka_cluster)
@@ -233,7 +257,7 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
     assert on_victim, (victim, why)
     assert all(f"led by broker {victim}" in t["error"] for t in on_victim), why
     assert all(t["partition"] in victim_partitions for t in on_victim), why
-    assert victim in summary["brokers_with_loss"]
+    assert victim in summary["brokers_failing"]
     assert summary["per_broker"][str(victim)]["last_error"]
     assert summary["brokers_missing"].get(str(victim), 0) >= 1, summary["brokers_missing"]
     assert set(summary["brokers_missing"]) == {str(victim)}
@@ -243,6 +267,39 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
     held = probes_on_cluster(kafka_cluster, topic, summary["producer_id"])
     assert_summary_matches_the_cluster(summary, ticks, held)
     assert "Traceback" not in timer.stderr
+
+    # back, the broker leads nothing (no automatic rebalance within 5 minutes):
+    # --rebalance-leaders elects the preferred leaders, so it is probed again
+    by_partition, _controller = leaders(kafka_cluster, topic)
+    assert victim not in by_partition.values()
+    result = ok(cli("-b", kafka_cluster.bootstrap, "timer", "-t", topic, "--rebalance-leaders",
+                    "--interval", "0.1", "--count", "6", "--json"))  # fmt: skip
+    ticks, summary = json_lines(result.stdout)
+    actions = summary["layout"][topic]["actions"]
+    assert actions == [f"elected preferred leaders of partition(s) {victim_partitions}"]
+    assert {t["broker"] for t in ticks} == {1, 2, 3}
+    assert summary["layout"][topic]["uncovered_brokers"] == []
+    assert set(leaders(kafka_cluster, topic)[0].values()) == {1, 2, 3}
+
+
+def test_rebalance_leaders_gives_a_broker_that_leads_nothing_a_partition(cli, kafka_cluster):
+    kafka_cluster.wait_healthy()
+    topic = f"canary-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": kafka_cluster.bootstrap})
+    every_one_led_by_1 = [[1, 2, 3], [1, 3, 2], [1, 2, 3]]
+    admin.create_topics([NewTopic(topic, num_partitions=3, replica_assignment=every_one_led_by_1)])[
+        topic
+    ].result(30)
+    wait_for(lambda: set(leaders(kafka_cluster, topic)[0].values()) == {1}, 30, what="leaders")
+    args = ["-b", kafka_cluster.bootstrap, "timer", "-t", topic, "--interval", "0.1", "--json"]
+    ticks, summary = json_lines(ok(cli(*args, "--count", "3")).stdout)
+    assert {t["broker"] for t in ticks} == {1}
+    assert summary["layout"][topic]["uncovered_brokers"] == [2, 3]
+    ticks, summary = json_lines(ok(cli(*args, "--count", "5", "--rebalance-leaders")).stdout)
+    assert summary["layout"][topic]["actions"] == ["added 2 partition(s) led by broker(s) [2, 3]"]
+    assert [t["partition"] for t in ticks] == [0, 1, 2, 3, 4]
+    assert {t["broker"] for t in ticks} == {1, 2, 3}
+    assert summary["layout"][topic]["uncovered_brokers"] == []
 
 
 def test_an_outside_duplicate_and_a_paused_leaders_late_probes_are_counted(env, kafka_cluster):
@@ -297,8 +354,11 @@ def test_an_outside_duplicate_and_a_paused_leaders_late_probes_are_counted(env, 
         kafka_cluster.resume(victim)
         kafka_cluster.wait_healthy(90)
     ticks, summary = timer.ticks, timer.summary
+    # late: ticks lost while the broker hung (as leader, or as an in-sync follower that
+    # acks=all waits for: it is not fenced in 2 s), whose probes landed when it resumed
     assert summary["late"] >= 1
-    assert {p["partition"] for p in summary["late_probes"]} <= set(victim_partitions)
+    lost_while_paused = {t["seq"] for t in ticks[paused_at:] if t["status"] == "lost"}
+    assert {p["seq"] for p in summary["late_probes"]} <= lost_while_paused
     assert {"topic": topic, "partition": first.partition(), "seq": 0} in summary[
         "duplicated_probes"
     ]

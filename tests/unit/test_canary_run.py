@@ -467,3 +467,37 @@ def test_a_broker_gone_from_the_metadata_is_named_in_lost_ticks_and_the_summary(
     assert report.stats.missing_brokers == {2: 2}
     assert report.to_json()["brokers_missing"] == {"2": 2}
     assert "broker 2 missing from the cluster's metadata for 2 tick(s)" in summary_lines(report)
+
+
+def test_live_view_shows_a_row_per_broker_and_partition_with_the_failing_one():
+    from rich.console import Console
+
+    from kafkaredis_cli.canary.view import LiveView
+
+    broker = FakeBroker()
+    producer = FakeProducer(broker)
+    app = fake_app(broker=broker, producer=producer)
+    layouts = three_brokers(app)
+
+    def broker_2_stops_answering(report: TickReport) -> None:
+        producer.hold = report.tick == 1  # tick 2 (partition 1, broker 2) gets no report
+
+    report, ticks = run(app, Ticks(broker_2_stops_answering), layouts=layouts, count=3)
+    screen = io.StringIO()
+    view = LiveView(Console(file=screen, force_terminal=True, width=200, color_system=None))
+    view.start(report.options, report.stats_key)
+    for tick in ticks.reports:
+        view.tick(tick, report.stats)
+    view.close()
+    drawn = screen.getvalue().split("kafkaredis timer")[-1]  # the last frame
+    rows = {
+        line.split("  sent")[0].strip(): line for line in drawn.splitlines() if "  sent " in line
+    }
+    assert list(rows) == ["broker 1", "broker 2", "broker 3", "t[0]", "t[1]", "t[2]"]
+    assert "sent 1  verified 1  lost 0  late 0" in rows["t[0]"]
+    # tick 2's delivery timed out, then its probe landed: late, not lost
+    assert "sent 1  verified 0  lost 0  late 1" in rows["t[1]"]
+    assert "no delivery report for" in rows["broker 2"]
+    assert "no delivery report" not in rows["broker 1"]
+    assert "p50 " in rows["broker 1"] and "p99 " in rows["broker 1"]
+    assert "recent " in drawn and "p50 " in drawn.split("recent ")[1]

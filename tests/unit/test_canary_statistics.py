@@ -50,11 +50,11 @@ def test_counts_land_in_the_total_the_topic_the_partition_and_the_broker():
     assert (stats.brokers[1].verified, stats.brokers[2].verified) == (1, 1)
     assert stats.brokers[1].last_error == "t[0]@7 not read back within 1.0s"
     assert stats.brokers[2].last_error is None
-    assert stats.brokers_with_loss() == [1]
+    assert stats.brokers_failing() == [1]
     data = stats.to_json()
     assert data["per_broker"]["1"]["lost"] == 1 and data["per_broker"]["2"]["lost"] == 0
     assert data["per_partition"]["t[0]"]["sent"] == 2
-    assert data["brokers_with_loss"] == [1]
+    assert data["brokers_failing"] == [1]
     assert stats.errors == {"t not read back within 1.0s": 1}
 
 
@@ -138,3 +138,14 @@ def test_tick_counters_recent_window_and_json():
 )
 def test_reason_of(text, reason):
     assert reason_of(text) == reason
+
+
+def test_distinct_error_reasons_are_bounded(monkeypatch):
+    from kafkaredis_cli.canary import statistics
+
+    monkeypatch.setattr(statistics, "MAX_REASONS", 3)
+    stats = RunStatistics(ME)
+    for n in range(10):
+        stats.record_error(f"reason {n}")
+    assert len(stats.errors) == 4
+    assert stats.errors["other errors"] == 7 and stats.last_error == "reason 9"

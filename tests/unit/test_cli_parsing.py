@@ -127,7 +127,6 @@ def test_every_command_documents_its_options(
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["produce"], ["give a MESSAGE, or --file PATH"]),
         (["produce", "m", "--file", "x.txt"], ["either a MESSAGE or --file"]),
         (["produce", "m", "--header", "novalue"], ["--header 'novalue' is not key=value"]),
         (["produce", "m", "-H", "=v"], ["--header '=v' is not key=value"]),
@@ -146,6 +145,13 @@ def test_every_command_documents_its_options(
 )
 def test_usage_errors(run: Run, args: list[str], fragments: list[str]) -> None:
     one_error_line(run(*args), ExitStatus.USAGE, *fragments)
+
+
+def test_produce_without_message_at_a_terminal_says_how(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kafkaredis_cli.cli.produce.stdin_is_terminal", lambda: True)
+    one_error_line(run("produce"), ExitStatus.USAGE, "give a MESSAGE, pipe lines into stdin")
 
 
 @pytest.mark.parametrize(

@@ -261,7 +261,8 @@ def test_batch_bad_input_line_stops_there_and_reports_it() -> None:
     app = fake_app()
     result = app.mediator.send(ProduceBatch(topic="t", messages=messages()))
     assert result.input_error == "line 4: not valid JSON (Expecting value)"
-    assert (result.read, result.delivered, result.cached, result.verified) == (3, 3, 3, 3)
+    assert (result.read, result.delivered, result.cached, result.verified) == (4, 3, 3, 3)
+    assert (result.sent, result.not_sent, result.failed) == (3, 1, 0)  # the bad line itself
 
 
 def test_batch_with_redis_down_delivers_everything_and_counts_the_cache_failures() -> None:
@@ -534,8 +535,11 @@ def test_partition_out_of_range_is_a_usage_error_before_anything_is_sent() -> No
     message = OutgoingMessage(value=b"v", partition=3)
     with pytest.raises(UsageError, match=r"topic 'three' has partitions 0\.\.2, not 3"):
         app.mediator.send(ProduceMessage(topic="three", message=message))
-    with pytest.raises(UsageError, match="not 3"):
-        app.mediator.send(ProduceBatch(topic="three", messages=[message, message]))
+    # A batch stops at that message and still accounts for every line: it failed (never
+    # sent), the one after it was not sent.
+    batch = app.mediator.send(ProduceBatch(topic="three", messages=[message, message]))
+    assert isinstance(batch.stop_error, UsageError) and "not 3" in str(batch.stop_error)
+    assert (batch.read, batch.failed, batch.not_sent, batch.delivered) == (2, 1, 1, 0)
     assert app.producer.produced == []
     ok = app.mediator.send(
         ProduceMessage(topic="three", message=OutgoingMessage(value=b"v", partition=2))

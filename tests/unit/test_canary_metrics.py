@@ -1,0 +1,76 @@
+"""The Prometheus sink: names, labels, counters that never drop, fixed buckets."""
+
+from __future__ import annotations
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from kafkaredis_cli.canary.metrics import BUCKETS, PrometheusSink
+from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, RunStatistics, Where
+
+P0 = Where("t", 0, 1)
+
+
+def samples(sink: PrometheusSink) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = generate_latest(sink.registry).decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def labels(**extra: str) -> frozenset[tuple[str, str]]:
+    return frozenset({"topic": "t", "partition": "0", "broker": "1", **extra}.items())
+
+
+def test_a_run_statistics_feeds_the_counters_and_histograms():
+    sink = PrometheusSink("me")
+    stats = RunStatistics("me")
+    stats.sink = sink
+    sink.prepare(P0)
+    before = samples(sink)
+    assert before[("kafkaredis_canary_lost_total", labels())] == 0  # there from the start
+    assert not any(name.endswith("_created") for name, _ in before)
+    for _ in range(3):
+        stats.record_sent(P0)
+        stats.record_delivered(P0, 2.0)
+    stats.record_verified(P0, 30.0)
+    stats.record_lost(P0, 1, "timed out")
+    stats.record_lost(P0, 2, "timed out")
+    stats.record_arrival("me", P0, seq=1, stream_seq=1)  # late
+    stats.record_arrival("me", P0, seq=1, stream_seq=1)  # and then a duplicate
+    stats.record_cache_failure(P0, "Redis down")
+    got = samples(sink)
+    counts = {
+        name: got[(f"kafkaredis_canary_{name}_total", labels())]
+        for name in ("produced", "verified", "lost", "late", "duplicated", "cache_failed")
+    }
+    assert counts == {
+        "produced": 3,
+        "verified": 1,
+        "lost": 2,  # counters never go down: the summary's lost is lost - late
+        "late": 1,
+        "duplicated": 1,
+        "cache_failed": 1,
+    }
+    assert stats.lost == counts["lost"] - counts["late"]
+    assert got[("kafkaredis_canary_delivery_seconds_count", labels())] == 3
+    assert got[("kafkaredis_canary_round_trip_seconds_bucket", labels(le="0.025"))] == 0
+    assert got[("kafkaredis_canary_round_trip_seconds_bucket", labels(le="0.05"))] == 1
+    buckets = {dict(lbl)["le"] for name, lbl in got if name.endswith("round_trip_seconds_bucket")}
+    assert buckets == {str(b) for b in BUCKETS} | {"+Inf"}
+    last = got[
+        ("kafkaredis_canary_broker_last_success_timestamp_seconds", frozenset({("broker", "1")}))
+    ]
+    assert last > 1.7e9
+    info = [lbl for name, lbl in got if name == "kafkaredis_canary_run_info"]
+    assert dict(info[0])["producer_id"] == "me"
+
+
+def test_unknown_partition_and_broker_are_labelled_unknown():
+    sink = PrometheusSink("me")
+    sink.count("produced", Where("t", -1, UNKNOWN_BROKER))
+    got = samples(sink)
+    key = frozenset({"topic": "t", "partition": "unknown", "broker": "unknown"}.items())
+    assert got[("kafkaredis_canary_produced_total", key)] == 1

@@ -532,9 +532,15 @@ class KafkaConsumerAdapter(KafkaClientBase):
         membership = self._membership
         if membership is not None and not (membership.has_assignment and self._assigned):
             return False
-        if self._done:
-            return self._assigned <= self._at_eof | self._done
-        return self._assigned <= self._at_eof
+        finished = self._at_eof | self._done if self._done else self._at_eof
+        if not self._assigned <= finished:
+            return False
+        if membership is None:
+            return True
+        ended = self._assigned - self._done
+        doubtful = ended - membership.really_at_end(self._client(), ended) if ended else set()
+        self._at_eof -= doubtful  # read on: the end of those is reported again
+        return not doubtful
 
     def commit(self, records: Sequence[ConsumedRecord]) -> None:
         if not records or self._group is None or self._consumer is None:

@@ -83,7 +83,8 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
     def passes() -> bool:
         last[:] = check_json(cli)
         topics = [c for c in last[1]["checks"] if c.get("check") == "topic"]
-        return last[0] == 0 and not any("replicas unknown" in c["detail"] for c in topics)
+        known = [c for c in topics if "min.insync.replicas" in c["detail"]]
+        return last[0] == 0 and len(known) == 2 and not any("unknown" in c["detail"] for c in known)
 
     try:
         wait_for(passes, 30, interval=0.5, what="check to pass on the whole cluster")

@@ -36,6 +36,18 @@ class StandInConsumer:
             for tp in tps
         ]
 
+    consumed: dict[int, int] = {}  # noqa: RUF012 - per test, set on the instance
+    watermarks: dict[int, tuple[int, int]] = {}  # noqa: RUF012
+
+    def position(self, tps: list[Any]) -> list[Any]:
+        return [
+            ck.TopicPartition(tp.topic, tp.partition, self.consumed.get(tp.partition, -1001))
+            for tp in tps
+        ]
+
+    def get_watermark_offsets(self, tp: Any, timeout: float) -> tuple[int, int]:
+        return self.watermarks[tp.partition]
+
     def assign(self, tps: list[Any]) -> None:
         self.calls.append("assign")
         self.assigned = [(tp.partition, tp.offset) for tp in tps]
@@ -174,3 +186,25 @@ def test_waiting_updates_are_bounded() -> None:
     late.mark(updates(4))
     late.mark(updates(4))  # over the bound: counted at once, not kept
     assert late.no_record == 8 and late.given_up == 4
+
+
+def test_an_end_of_partition_from_before_a_rebalance_is_not_believed() -> None:
+    """Reported at their end: 0 (read to 50), 1 (committed at 50 by another member),
+    2 (empty), 3 (nothing read or committed, 50 messages: an outdated end) ."""
+    group, _, _ = membership()
+    consumer = StandInConsumer(committed={1: 50})
+    consumer.consumed = {0: 50}
+    consumer.watermarks = {0: (0, 50), 1: (0, 50), 2: (7, 7), 3: (0, 50)}
+    keys = {("t", p) for p in range(4)}
+    assert group.really_at_end(consumer, keys) == {("t", 0), ("t", 1), ("t", 2)}
+
+
+def test_from_end_puts_a_partition_at_its_end_before_anything_is_read() -> None:
+    group, _, _ = membership(Start(StartKind.END))
+    consumer = StandInConsumer()
+    group._positions = lambda tps, start: [  # type: ignore[method-assign]
+        ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_END) for tp in tps
+    ]
+    group.on_assign(consumer, tps(0))
+    consumer.watermarks = {0: (0, 50)}
+    assert group.really_at_end(consumer, {("t", 0)}) == {("t", 0)}

@@ -335,6 +335,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 start if start and start.kind is not StartKind.STORED else None,
                 self._assigned,
                 self._at_eof,
+                self._next_offset,
                 self._positions,
                 self._timeout_s,
                 is_incremental(self._conf),

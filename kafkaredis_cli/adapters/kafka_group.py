@@ -59,6 +59,7 @@ class GroupMembership:
         start: Start | None,
         assigned: set[TopicPart],
         at_eof: set[TopicPart],
+        consumed: dict[TopicPart, int],
         positions: Callable[[list[Any], Start], list[Any]],
         timeout_s: float,
         incremental: bool,
@@ -67,6 +68,7 @@ class GroupMembership:
         self._start = start
         self.assigned = assigned  # the adapter's own set, kept up to date here
         self._at_eof = at_eof
+        self._consumed = consumed  # the adapter's next offset of each partition it read
         self._positions = positions
         self._timeout_s = timeout_s
         self._incremental = incremental
@@ -77,8 +79,9 @@ class GroupMembership:
 
     # -- the callbacks (run inside poll/consume) -----------------------------------------
     def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
-        for tp in partitions:
+        for tp in partitions:  # (again) from its committed offset: read nothing yet
             self._started.pop((tp.topic, tp.partition), None)
+            self._consumed.pop((tp.topic, tp.partition), None)
         if self._start is not None and partitions:
             partitions = self._positioned(consumer, partitions)
         try:
@@ -173,7 +176,7 @@ class GroupMembership:
         keys = sorted(partitions)
         try:
             tps = [ck.TopicPartition(t, p) for t, p in keys]
-            consumed = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(tps)}
+            consumed = self._consumed
             committed = {
                 (tp.topic, tp.partition): tp.offset
                 for tp in consumer.committed(tps, timeout=self._timeout_s)

@@ -36,14 +36,7 @@ class StandInConsumer:
             for tp in tps
         ]
 
-    consumed: dict[int, int] = {}  # noqa: RUF012 - per test, set on the instance
-    watermarks: dict[int, tuple[int, int]] = {}  # noqa: RUF012
-
-    def position(self, tps: list[Any]) -> list[Any]:
-        return [
-            ck.TopicPartition(tp.topic, tp.partition, self.consumed.get(tp.partition, -1001))
-            for tp in tps
-        ]
+    watermarks: dict[int, tuple[int, int]] = {}  # noqa: RUF012 - set per test
 
     def get_watermark_offsets(self, tp: Any, timeout: float) -> tuple[int, int]:
         return self.watermarks[tp.partition]
@@ -76,7 +69,7 @@ def membership(
         assert start.kind is StartKind.BEGINNING
         return [ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_BEGINNING) for tp in partitions]
 
-    group = GroupMembership("g", start, assigned, at_eof, positions, 1.0, incremental)
+    group = GroupMembership("g", start, assigned, at_eof, {}, positions, 1.0, incremental)
     return group, assigned, at_eof
 
 
@@ -193,7 +186,7 @@ def test_an_end_of_partition_from_before_a_rebalance_is_not_believed() -> None:
     2 (empty), 3 (nothing read or committed, 50 messages: an outdated end) ."""
     group, _, _ = membership()
     consumer = StandInConsumer(committed={1: 50})
-    consumer.consumed = {0: 50}
+    group._consumed[("t", 0)] = 50  # what the adapter read
     consumer.watermarks = {0: (0, 50), 1: (0, 50), 2: (7, 7), 3: (0, 50)}
     keys = {("t", p) for p in range(4)}
     assert group.really_at_end(consumer, keys) == {("t", 0), ("t", 1), ("t", 2)}
@@ -208,3 +201,12 @@ def test_from_end_puts_a_partition_at_its_end_before_anything_is_read() -> None:
     group.on_assign(consumer, tps(0))
     consumer.watermarks = {0: (0, 50)}
     assert group.really_at_end(consumer, {("t", 0)}) == {("t", 0)}
+
+
+def test_what_was_read_before_a_partition_came_back_does_not_count() -> None:
+    group, _, _ = membership()
+    consumer = StandInConsumer()  # nothing committed: its commits were refused
+    group._consumed[("t", 5)] = 50
+    consumer.watermarks = {5: (0, 50)}
+    group.on_assign(consumer, tps(5))  # back, from the (missing) committed offset
+    assert group.really_at_end(consumer, {("t", 5)}) == set()

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from kafkaredis_cli.adapters.errors import MapClientErrors
-from kafkaredis_cli.adapters.kafka import KafkaConsumerAdapter, KafkaMetadata, KafkaProducerAdapter
-from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
-from kafkaredis_cli.adapters.kafka_groups import KafkaGroupAdmin
+from kafkaredis_cli.adapters.kafka import KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.adapters.redis import RedisStore
-from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
-from kafkaredis_cli.handlers.groups import (
-    GroupsLagHandler,
-    ListGroupsHandler,
-    ResetGroupOffsetsHandler,
-)
 from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
-from kafkaredis_cli.handlers.replay import ReplayMessageHandler
 from kafkaredis_cli.keys import KeySpace
-from kafkaredis_cli.mediator import Mediator
+from kafkaredis_cli.mediator import Handler, Mediator
 from kafkaredis_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
 
 Profile = Literal["single", "batch", "timer"]
 
@@ -63,6 +59,8 @@ class App:
 
     def canary_clients(self) -> tuple[KafkaTopicLayouts, KafkaTopicFollower]:
         """The timer's topic layout admin and its independent consumer."""
+        from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
+
         conf, timeout = self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s
         return KafkaTopicLayouts(conf, timeout), KafkaTopicFollower(conf, timeout)
 
@@ -105,9 +103,45 @@ def build_app(
     mediator.register(ProduceMessage, ProduceMessageHandler(producer, store, mediator, ttl))
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, mediator, ttl))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, shared_readback, store))
-    groups = KafkaGroupAdmin(base, kafka.timeout_s)  # its AdminClient is made on first use
-    mediator.register(ListGroups, ListGroupsHandler(groups))
-    mediator.register(GroupsLag, GroupsLagHandler(groups))
-    mediator.register(ResetGroupOffsets, ResetGroupOffsetsHandler(groups))
-    mediator.register(ReplayMessage, ReplayMessageHandler(store, mediator))
+    # Built on their first command: a one-shot produce never loads confluent-kafka's admin.
+    group_admin: list[Any] = []
+
+    def groups() -> Any:
+        if not group_admin:
+            from kafkaredis_cli.adapters.kafka_groups import KafkaGroupAdmin
+
+            group_admin.append(KafkaGroupAdmin(base, kafka.timeout_s))
+        return group_admin[0]
+
+    def groups_handler(name: str) -> Callable[[], Handler[Any, Any]]:
+        def build() -> Handler[Any, Any]:
+            from kafkaredis_cli.handlers import groups as group_handlers
+
+            handler: Handler[Any, Any] = getattr(group_handlers, name)(groups())
+            return handler
+
+        return build
+
+    def replay_handler() -> Handler[Any, Any]:
+        from kafkaredis_cli.handlers.replay import ReplayMessageHandler
+
+        return ReplayMessageHandler(store, mediator)
+
+    mediator.register(ListGroups, Deferred(groups_handler("ListGroupsHandler")))
+    mediator.register(GroupsLag, Deferred(groups_handler("GroupsLagHandler")))
+    mediator.register(ResetGroupOffsets, Deferred(groups_handler("ResetGroupOffsetsHandler")))
+    mediator.register(ReplayMessage, Deferred(replay_handler))
     return app
+
+
+class Deferred:
+    """A handler built on its first command, so its modules load only when it is used."""
+
+    def __init__(self, build: Callable[[], Handler[Any, Any]]) -> None:
+        self._build = build
+        self._handler: Handler[Any, Any] | None = None
+
+    def handle(self, command: Any) -> Any:
+        if self._handler is None:
+            self._handler = self._build()
+        return self._handler.handle(command)

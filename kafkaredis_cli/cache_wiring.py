@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kafkaredis_cli.adapters.errors import MapClientErrors
 from kafkaredis_cli.adapters.redis import RedisStore
-from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.domain.cache_queries import DeleteCache, GetCacheEntry, InspectCache, ListCache
 from kafkaredis_cli.domain.ports import MessageStore
 from kafkaredis_cli.handlers.cache import (

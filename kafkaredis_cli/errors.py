@@ -82,3 +82,12 @@ class UnknownCommandError(KafkaRedisError):
     """The mediator has no handler for a command type (a programming error)."""
 
     exit_status = ExitStatus.FAILED
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """A user's value as an error message names it: as typed when short and printable,
+    else escaped (ascii) and cut short, so a message stays one readable line."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    escaped = ascii(text)
+    return escaped if len(escaped) <= limit else f"{escaped[:60]}... ({len(text)} characters)"

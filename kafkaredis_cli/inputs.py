@@ -10,7 +10,7 @@ from typing import BinaryIO, Literal
 from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.domain.messages import Headers, OutgoingMessage
 from kafkaredis_cli.domain.records import outgoing_from_json
-from kafkaredis_cli.errors import UsageError
+from kafkaredis_cli.errors import UsageError, shown
 from kafkaredis_cli.signals import StopRequest
 
 InputFormat = Literal["text", "json"]
@@ -20,14 +20,17 @@ def open_input(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer
     file = Path(path)
-    if not file.exists():
-        raise UsageError(f"--file {path}: no such file")
-    if file.is_dir():
-        raise UsageError(f"--file {path}: is a directory")
+    name = shown(path)
     try:
+        if not file.exists():
+            raise UsageError(f"--file {name}: no such file")
+        if file.is_dir():
+            raise UsageError(f"--file {name}: is a directory")
         return file.open("rb")
-    except OSError as exc:
-        raise UsageError(f"--file {path}: {exc.strerror}") from None
+    except OSError as exc:  # not readable, a name too long
+        raise UsageError(f"--file {name}: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"--file {name}: not a file name") from None
 
 
 class InputInterrupted(Exception):

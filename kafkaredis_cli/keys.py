@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kafkaredis_cli.errors import UsageError
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -35,6 +37,7 @@ class KeySpace:
 
     def resolve(self, user_key: str) -> str:
         """What a user types (`ID`, `latest:TOPIC`, `msg:ID` or a full key) -> the full key."""
+        _utf8(user_key, "the key")
         if user_key.startswith(self.prefix + ":"):
             return user_key
         if _UUID.match(user_key):
@@ -45,6 +48,15 @@ class KeySpace:
         """A SCAN pattern under the prefix; a bare pattern is taken relative to it."""
         if not user_pattern:
             return self.everything()
+        _utf8(user_pattern, "the pattern")
         if user_pattern.startswith(self.prefix + ":"):
             return user_pattern
         return f"{self.prefix}:{user_pattern}"
+
+
+def _utf8(text: str, what: str) -> None:
+    """Every key kafkaredis writes is UTF-8 text: bytes that are not cannot name one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} {ascii(text)[:60]} is not UTF-8 text") from None

@@ -14,14 +14,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
-from kafkaredis_cli.errors import ConfigError
+from kafkaredis_cli.errors import ConfigError, shown
 from kafkaredis_cli.redis_url import RedisTarget, parse_redis_url
 from kafkaredis_cli.secrets import MASK, is_secret_property, mask_properties, mask_url
 
 _HOSTPORT = re.compile(r"^(?:[A-Za-z0-9_]+://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 __all__ = ["MASK", "is_secret_property", "mask_url"]  # the secret policy, re-exported
+WEEK_S = 7 * 86400.0  # the longest timeout that makes sense (inf and nan are refused)
 
 
 def topic_problem(name: str) -> str | None:
@@ -34,13 +35,61 @@ def topic_problem(name: str) -> str | None:
     return None
 
 
+_PATTERN_CHARACTERS = frozenset("*?[]\\")  # special in a SCAN MATCH pattern
+
+
+def key_prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` cannot be the key prefix, or None. It enters SCAN MATCH patterns as it
+    is, so a glob character or a backslash (which escapes the ':' after it) would let
+    `cache` commands see and delete other applications' keys."""
+    stripped = prefix.rstrip(":")
+    if not stripped:
+        return "the prefix must not be empty"
+    if len(stripped) > 200:
+        return "the prefix must be at most 200 characters"
+    bad = sorted({c for c in stripped if c in _PATTERN_CHARACTERS or not c.isprintable()})
+    if bad or " " in stripped:
+        found = ", ".join(ascii(c) for c in bad[:5]) or "' '"
+        return f"the prefix must be printable, without spaces, glob characters or \\ (has {found})"
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the prefix must be UTF-8 text"
+    return None
+
+
+def group_problem(name: str) -> str | None:
+    """Why `name` cannot be a consumer group id, or None. (librdkafka aborts the process on
+    an empty or blank group.id; control characters make unreadable logs and listings.)"""
+    if not name.strip():
+        return f"{name!a} is not a consumer group id (it is empty or blank)"
+    if len(name) > 255 or not name.isprintable():
+        return f"{shown(name)} is not a consumer group id (at most 255 printable characters)"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{shown(name)} is not a consumer group id (not UTF-8)"
+    return None
+
+
+def _not_c_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return "\x00" in text
+
+
 def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
             import json
 
-            return json.loads(text)
+            try:
+                return json.loads(text)
+            except (ValueError, RecursionError):
+                raise ValueError("not a valid JSON list") from None
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
 
@@ -59,9 +108,18 @@ class KafkaSettings(BaseModel):
     sasl_mechanism: str | None = Field(None, description="PLAIN, SCRAM-SHA-256, …")
     sasl_username: str | None = Field(None, description="SASL user name")
     sasl_password: SecretStr | None = Field(None, description="SASL password (never printed)")
-    timeout_s: float = Field(5.0, gt=0, description="Bound on connecting and metadata calls")
+    timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=WEEK_S,
+        allow_inf_nan=False,
+        description="Bound on connecting and metadata calls",
+    )
     expected_brokers: int | None = Field(
-        None, ge=1, description="Brokers the cluster should have (`check` fails with fewer)"
+        None,
+        ge=1,
+        le=100_000,
+        description="Brokers the cluster should have (`check` fails with fewer)",
     )
     properties: dict[str, str] = Field(
         default_factory=dict, description="Any librdkafka property (what -X sets)"
@@ -83,6 +141,14 @@ class KafkaSettings(BaseModel):
                 raise ValueError(problem)
         return value
 
+    @field_validator("group_id", "client_id")
+    @classmethod
+    def _group(cls, value: str) -> str:
+        problem = group_problem(value)
+        if problem:
+            raise ValueError(problem.replace("consumer group id", "name"))
+        return value
+
     @field_validator("bootstrap_servers")
     @classmethod
     def _bootstrap(cls, value: str) -> str:
@@ -94,6 +160,18 @@ class KafkaSettings(BaseModel):
             if not match or not 0 < int(match.group(2)) < 65536:
                 raise ValueError(f"{server!r} is not host:port")
         return ",".join(servers)
+
+    @model_validator(mode="after")
+    def _librdkafka_can_take_it(self) -> KafkaSettings:
+        """librdkafka takes C strings: a name or value that is not UTF-8 crashes
+        confluent-kafka (a segfault for a name), a NUL cuts it short."""
+        for name, value in self.to_librdkafka().items():
+            what = "a property name" if _not_c_text(name) else f"property {name!r}"
+            if _not_c_text(name) or _not_c_text(value):
+                raise ValueError(f"{what}: not UTF-8 text, or holds a NUL")
+            if not name.strip() or not name.isprintable():
+                raise ValueError(f"property name {ascii(name)[:60]} is blank or not printable")
+        return self
 
     @property
     def default_topic(self) -> str:
@@ -145,11 +223,15 @@ class RedisSettings(BaseModel):
         None, description="Password of the Sentinels (the URL's is the Redis one)"
     )
     key_prefix: str = Field("kafkaredis", description="Prefix of every key kafkaredis writes")
-    ttl_s: int = Field(3600, gt=0, description="TTL of message records, seconds")
+    ttl_s: int = Field(3600, gt=0, le=2**31, description="TTL of message records, seconds")
     timeout_s: float = Field(
-        5.0, gt=0, description="Bound on connecting, each command, and a write's retries"
+        5.0,
+        gt=0,
+        le=WEEK_S,
+        allow_inf_nan=False,
+        description="Bound on connecting, each command, and a write's retries",
     )
-    retries: int = Field(2, ge=0, description="Retries of a failed connection or command")
+    retries: int = Field(2, ge=0, le=100, description="Retries of a failed connection or command")
 
     @field_validator("url")
     @classmethod
@@ -160,8 +242,9 @@ class RedisSettings(BaseModel):
     @field_validator("key_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        if not value or any(c in value for c in " *?[]"):
-            raise ValueError("the prefix must be non-empty, without spaces or glob characters")
+        problem = key_prefix_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value.rstrip(":")
 
     @model_validator(mode="after")
@@ -226,12 +309,29 @@ def load_settings(
     """Build the settings, turning validation errors into one ConfigError line."""
     try:
         if env_file is not None:
-            if not env_file.is_file():
-                raise ConfigError(f"env file {env_file} does not exist")
+            if not _is_file(env_file):
+                raise ConfigError(f"env file {shown(str(env_file))} does not exist")
             return Settings(_env_file=env_file, **(overrides or {}))
         return Settings(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:  # a value meant as JSON (a list, the properties) is not
+        raise ConfigError(
+            f"bad setting: {exc}: a KAFKAREDIS_… value read as JSON "
+            "(KAFKAREDIS_KAFKA__PROPERTIES, a list) is not valid JSON"
+        ) from None
+    except RecursionError:
+        raise ConfigError("bad setting: a JSON value nested too deeply") from None
+    except UnicodeDecodeError:
+        where = shown(str(env_file)) if env_file is not None else ".env"
+        raise ConfigError(f"env file {where} is not UTF-8 text") from None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL in it
+        return False
 
 
 def describe_validation_error(exc: ValidationError) -> str:

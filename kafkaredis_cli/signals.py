@@ -30,6 +30,7 @@ class ForcedStop(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = int(signum)
+        self.partial: object = None  # what the stopped work had done (a batch's accounting)
 
 
 class StopRequest:

@@ -1,11 +1,11 @@
-"""Client exceptions -> the project's errors (one place, used by adapters and a behaviour)."""
+"""Client exceptions -> the project's errors (one place: the adapters raise these; the
+behaviour MapClientErrors in behaviours.py maps a client exception that escaped one)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kafkaredis_cli.errors import ConfigError, KafkaError, KafkaRedisError, RedisError
-from kafkaredis_cli.mediator import Command, Next
 
 _KAFKA_HINTS = {
     "_TRANSPORT": "broker unreachable",
@@ -112,29 +112,3 @@ def from_redis_exception(exc: BaseException, where: str) -> RedisError:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-class MapClientErrors:
-    """Pipeline behaviour: any client exception that escaped an adapter becomes ours."""
-
-    def __init__(self, redis_where: str) -> None:
-        self._redis_where = redis_where
-
-    def __call__(self, command: Command[Any], next_: Next) -> Any:
-        try:
-            return next_()
-        except KafkaRedisError:
-            raise
-        except Exception as exc:
-            mapped = self._map(exc, type(command).__name__)
-            if mapped is None:
-                raise
-            raise mapped from exc
-
-    def _map(self, exc: Exception, command_name: str) -> KafkaRedisError | None:
-        module = type(exc).__module__
-        if module.startswith("cimpl") or module.startswith("confluent_kafka"):
-            return from_kafka_exception(exc, command_name)
-        if module.startswith("redis"):
-            return from_redis_exception(exc, self._redis_where)
-        return None

@@ -24,7 +24,6 @@ from typing import Any
 
 import confluent_kafka as ck
 
-from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import from_kafka_exception, kafka_error_name
 from kafkaredis_cli.adapters.kafka import _with_logger
 from kafkaredis_cli.canary.placement import (
@@ -48,7 +47,7 @@ def _placement(partition: Any) -> PartitionPlacement:
     )
 
 
-class KafkaTopicLayouts(ClosesOnExit):
+class KafkaTopicLayouts:
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
         self._conf = dict(conf)
         self._timeout_s = timeout_s
@@ -191,7 +190,7 @@ class KafkaTopicLayouts(ClosesOnExit):
         self._admin = None
 
 
-class KafkaTopicFollower(ClosesOnExit):
+class KafkaTopicFollower:
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
         self._conf = dict(conf)
         self._timeout_s = timeout_s

@@ -10,7 +10,6 @@ from typing import Any, cast
 
 import redis
 
-from kafkaredis_cli.adapters.closing import ClosesOnExit
 from kafkaredis_cli.adapters.errors import from_redis_exception
 from kafkaredis_cli.adapters.redis_connect import RedisConnection, connect
 from kafkaredis_cli.adapters.redis_writes import SlotScript
@@ -98,7 +97,7 @@ def _hash_heads(client: redis.Redis, keys: list[str]) -> dict[str, dict[str, Any
     return heads
 
 
-class RedisStore(ClosesOnExit):
+class RedisStore:
     """MessageStore on redis-py (one server, a Redis Cluster or a Sentinel's master);
     every key comes from KeySpace."""
 

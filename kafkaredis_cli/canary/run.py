@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kafkaredis_cli.canary.ledger import Seen
-from kafkaredis_cli.canary.loss import LossLimit
+from kafkaredis_cli.canary.max_loss_option import LossLimit
 from kafkaredis_cli.canary.placement import Rotation, TopicLayout
 from kafkaredis_cli.canary.ports import TopicFollower, TopicLayouts
 from kafkaredis_cli.canary.probe import Probe

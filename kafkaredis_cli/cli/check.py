@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from kafkaredis_cli.cli import render
-from kafkaredis_cli.cli.check_kafka import kafka_rows
-from kafkaredis_cli.cli.check_redis import redis_rows
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed
@@ -31,22 +29,18 @@ def check(
     """Connect to Kafka (metadata: brokers, topics, partition health) and Redis (the
     mode, every node). Missing brokers, partitions without a leader, under-replicated or
     below min.insync.replicas fail (exit 1)."""
-    settings = state(ctx).settings()
-    rows: list[dict[str, Any]] = []
-    rows += kafka_rows(settings.kafka, brokers)
-    rows += redis_rows(settings)
+    from kafkaredis_cli.check_wiring import build_check_mediator
+    from kafkaredis_cli.domain.service_checks import CheckServices
+
+    mediator = build_check_mediator(state(ctx).settings())
+    rows = mediator.send(CheckServices(expected_brokers=brokers))
     if as_json:
-        print_json({"ok": all(r["ok"] for r in rows), "checks": rows})
+        print_json({"ok": all(r.ok for r in rows), "checks": [r.as_dict() for r in rows]})
     else:
         table = Table("service", "target", "status", "detail")
         for r in rows:
-            table.add_row(
-                r["service"],
-                r["target"],
-                "[green]ok[/]" if r["ok"] else "[red]FAIL[/]",
-                r["detail"],
-            )
+            table.add_row(r.service, r.target, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail)
         render.print_table(table)
-    failed = dict.fromkeys(r["service"] for r in rows if not r["ok"])
+    failed = dict.fromkeys(r.service for r in rows if not r.ok)
     if failed:
         raise CheckFailed(f"not working: {', '.join(failed)}")

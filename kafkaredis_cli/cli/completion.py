@@ -63,7 +63,7 @@ def complete_cache_key(ctx: typer.Context, incomplete: str) -> list[str]:
             update={"timeout_s": min(settings.timeout_s, COMPLETION_TIMEOUT_S), "retries": 0}
         )
         keys = KeySpace(quick.key_prefix)
-        with RedisStore(quick, keys) as store:
+        with contextlib.closing(RedisStore(quick, keys)) as store:
             shown = [
                 _shown_key(entry.key, keys.prefix) for entry in store.scan(limit=COMPLETION_KEYS)
             ]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
 from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
@@ -76,7 +77,11 @@ def consume(
     ] = False,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Stop after this many seconds with nothing new."),
+        typer.Option(
+            "--timeout",
+            parser=seconds("--timeout"),
+            help="Stop after this many seconds with nothing new.",
+        ),
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not update Redis records.")
@@ -120,7 +125,9 @@ def consume(
     match = MessageFilter.parse(filter_key, filter_value, filter_header)
     settings = cli.settings()
     topic = cli.topic(topic)
-    group_id = None if no_group else (group or settings.kafka.group_id)
+    group_id = None if no_group else settings.kafka.group_id
+    if group is not None and not no_group:
+        group_id = state(ctx).group(group)
     app = cli.app()
     try:
         with stop_on_signals(StopRequest()) as stop, fewer_collections():

@@ -82,8 +82,11 @@ def lag(
     from kafkaredis_cli.domain.groups import GroupsLag
 
     cli = state(ctx)
+    if per_partition and max_lag is None:
+        raise UsageError("--per-partition says how --max-lag applies: give --max-lag N too")
     chosen = cli.topic(topic) if topic is not None else None
-    found: list[GroupLag] = _send(ctx, GroupsLag(groups=tuple(names or ()), topic=chosen))
+    groups = tuple(cli.group(name, "GROUP") for name in names or ())
+    found: list[GroupLag] = _send(ctx, GroupsLag(groups=groups, topic=chosen))
     _print_lag(found, as_json)
     if not found:
         info("no consumer groups")
@@ -191,7 +194,7 @@ def reset(
     plan: ResetPlan = _send(
         ctx,
         ResetGroupOffsets(
-            group=group,
+            group=state(ctx).group(group, "GROUP"),
             topic=state(ctx).topic(topic),
             target=target,
             partitions=tuple(partition) if partition else None,

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.arguments import argument_bytes, header_arguments, seconds
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import err, stderr_is_terminal, stdin_is_terminal
 from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
-from kafkaredis_cli.cli.state import parse_pairs, state
+from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding, parse
 from kafkaredis_cli.errors import (
     CheckFailed,
@@ -89,7 +90,7 @@ def produce(
         float | None,
         typer.Option(
             "--timeout",
-            min=0.1,
+            parser=seconds("--timeout", 0.1),
             help="Seconds to wait for delivery and read-back (default 10; a batch: 30).",
         ),
     ] = None,
@@ -98,12 +99,12 @@ def produce(
     value_encoding: ValueEncodingOpt = Encoding.text,
 ) -> None:
     """Send a message to Kafka, keep its record in Redis, and read it back."""
-    from kafkaredis_cli.domain.commands import ProduceBatch, ProduceMessage
+    from kafkaredis_cli.domain.commands import BatchResult, ProduceBatch, ProduceMessage
     from kafkaredis_cli.domain.messages import OutgoingMessage
     from kafkaredis_cli.inputs import StopFlag, open_input, read_messages
 
     cli = state(ctx)
-    headers = tuple((k, v.encode()) for k, v in parse_pairs(header, "--header"))
+    headers = header_arguments(header)
     if message is not None and file is not None:
         raise UsageError("give either a MESSAGE or --file, not both")
     if message is None and file is None:
@@ -114,8 +115,12 @@ def produce(
         file = "-"  # as kcat -P: lines piped in are a batch
     if key_delimiter == "":
         raise UsageError("--key-delimiter must not be empty")
+    if key_delimiter is not None and message is not None:
+        raise UsageError("--key-delimiter splits input lines: use --key with a MESSAGE")
+    if key_delimiter is not None and input_format is InputFormat.json:
+        raise UsageError("--key-delimiter and --input-format json contradict each other")
     topic = cli.topic(topic)
-    key_bytes = parse(key, key_encoding, "--key") if key is not None else None
+    key_bytes = parse(argument_bytes(key), key_encoding, "--key") if key is not None else None
 
     if message is not None:
         timeout = timeout or SINGLE_TIMEOUT_S
@@ -125,7 +130,7 @@ def produce(
                 ProduceMessage(
                     topic=topic,
                     message=OutgoingMessage(
-                        value=parse(message, value_encoding, "MESSAGE"),
+                        value=parse(argument_bytes(message), value_encoding, "MESSAGE"),
                         key=key_bytes,
                         headers=headers,
                         partition=partition,
@@ -161,7 +166,7 @@ def produce(
                         stream,
                         input_format=input_format.value,
                         key=key_bytes,
-                        key_delimiter=key_delimiter.encode() if key_delimiter else None,
+                        key_delimiter=argument_bytes(key_delimiter) if key_delimiter else None,
                         headers=headers,
                         partition=partition,
                         stop=should_stop,
@@ -176,8 +181,10 @@ def produce(
                     should_stop=should_stop,
                 )
             )
-    except ForcedStop:
+    except ForcedStop as forced:
         app.producer.abandon()  # a second signal: leave now, in-flight outcomes unknown
+        if isinstance(forced.partial, BatchResult):
+            render.batch_result(forced.partial, as_json)  # the summary, whatever stops it
         raise
     finally:
         app.close()

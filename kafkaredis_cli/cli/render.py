@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from kafkaredis_cli.cli.console import out, print_json
-from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
 from kafkaredis_cli.domain.encodings import Encoding, show
-from kafkaredis_cli.domain.messages import ConsumedRecord
-from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
 from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
-from kafkaredis_cli.keys import KeySpace
+
+if TYPE_CHECKING:  # annotations only: not loaded for --help
+    from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
+    from kafkaredis_cli.domain.messages import ConsumedRecord
+    from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
+    from kafkaredis_cli.keys import KeySpace
 
 
 def _ms(value: float | None) -> str:

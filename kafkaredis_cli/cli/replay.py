@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli import render
+from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, RedisError
@@ -44,7 +45,11 @@ def replay(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=0.1, help="Seconds to wait for delivery and read-back."),
+        typer.Option(
+            "--timeout",
+            parser=seconds("--timeout", 0.1),
+            help="Seconds to wait for delivery and read-back.",
+        ),
     ] = REPLAY_TIMEOUT_S,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:

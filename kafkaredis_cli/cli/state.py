@@ -8,23 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from kafkaredis_cli.cli.option_parsers import parse_pairs
 from kafkaredis_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from kafkaredis_cli.bootstrap import App, Profile
     from kafkaredis_cli.cache_wiring import CacheApp
     from kafkaredis_cli.settings import Settings
-
-
-def parse_pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
-    """`key=value` strings (for -X and --header); the message names the bad one."""
-    pairs = []
-    for raw in values or []:
-        key, sep, value = raw.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"{option} {raw!r} is not key=value")
-        pairs.append((key.strip(), value))
-    return pairs
 
 
 @dataclass
@@ -70,6 +60,16 @@ class CliState:
         from kafkaredis_cli.settings import topic_problem
 
         problem = topic_problem(name)
+        if problem:
+            raise UsageError(f"{option} {problem}")
+        return name
+
+    def group(self, name: str, option: str = "--group") -> str:
+        """A consumer group id an option or argument names (checked here: librdkafka
+        aborts on a blank one)."""
+        from kafkaredis_cli.settings import group_problem
+
+        problem = group_problem(name)
         if problem:
             raise UsageError(f"{option} {problem}")
         return name

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from kafkaredis_cli.cli.arguments import MAX_SECONDS
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info, out, stdout_is_terminal
 from kafkaredis_cli.cli.state import state
@@ -80,19 +81,21 @@ def timer(
     Exit status: 0 when the loss is within --max-loss, 1 when it is not, 130 when
     Ctrl-C or SIGTERM stopped the run before --count ticks (after the summary).
     """
-    from kafkaredis_cli.canary.loss import LossLimit
+    from kafkaredis_cli.canary.max_loss_option import LossLimit
     from kafkaredis_cli.canary.probe import new_producer_id
     from kafkaredis_cli.canary.run import TimerOptions, TimerView, run_timer
     from kafkaredis_cli.canary.signals import stop_on_signals
     from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
     from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help
 
-    if not interval > 0:
-        raise UsageError(f"--interval must be more than 0 seconds (got {interval:g})")
+    if not (0 < interval <= MAX_SECONDS):  # also nan and inf
+        raise UsageError(
+            f"--interval must be more than 0 seconds, at most a week (got {interval:g})"
+        )
     if count is not None and count < 1:
         raise UsageError(f"--count must be at least 1 (got {count})")
-    if not timeout > 0:
-        raise UsageError(f"--timeout must be more than 0 seconds (got {timeout:g})")
+    if not (0 < timeout <= MAX_SECONDS):  # also nan and inf
+        raise UsageError(f"--timeout must be more than 0 seconds, at most a week (got {timeout:g})")
     if metrics_port is not None and not 0 < metrics_port < 65536:
         raise UsageError(f"--metrics-port must be 1..65535 (got {metrics_port})")
     for name in topic or []:

@@ -39,16 +39,18 @@ class CheckRow:
     target: str
     ok: bool
     detail: str
-    check: str  # which check made the row
+    check: str | None = None  # which Kafka check made the row (Redis rows: None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        row: dict[str, Any] = {
             "service": self.service,
             "target": self.target,
             "ok": self.ok,
             "detail": self.detail,
-            "check": self.check,
         }
+        if self.check is not None:
+            row["check"] = self.check
+        return row
 
 
 @dataclass(frozen=True, slots=True)

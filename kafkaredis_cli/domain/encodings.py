@@ -37,7 +37,12 @@ def parse(text: str | bytes, encoding: Encoding | str, what: str) -> bytes:
     if encoding not in ENCODINGS:
         raise UsageError(f"{what}: unknown encoding {encoding!r} (text, hex or base64)")
     if encoding == Encoding.text:
-        return text.encode("utf-8") if isinstance(text, str) else text
+        if isinstance(text, bytes):
+            return text
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no bytes mean it
+            raise UsageError(f"{what} is not valid text (a lone UTF-16 surrogate)") from None
     try:
         if encoding == Encoding.hex:
             return bytes.fromhex(text if isinstance(text, str) else text.decode("ascii"))

@@ -13,7 +13,8 @@ from kafkaredis_cli.errors import UsageError
 def _glob(pattern: str) -> re.Pattern[bytes]:
     """A shell glob (*, ?, [...]) matched against raw bytes: the pattern's text as UTF-8,
     so a key or value that is not UTF-8 can still match `*` or `?` byte by byte."""
-    return re.compile(translate(pattern).encode("utf-8"), re.DOTALL)
+    # surrogateescape: bytes of an argument that are not UTF-8 match those bytes
+    return re.compile(translate(pattern).encode("utf-8", "surrogateescape"), re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)

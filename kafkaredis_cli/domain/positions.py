@@ -12,7 +12,8 @@ from enum import Enum
 from kafkaredis_cli.errors import UsageError
 
 _UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_RELATIVE = re.compile(r"-(\d+)([smhdw])")
+_RELATIVE = re.compile(r"-(\d{1,12})([smhdw])")
+_NUMBER = r"\d{1,18}"  # an offset or epoch-ms (int64); longer is not a number we take
 TIMES = "@epoch-ms, an ISO 8601 time, now or a relative time (-30s, -15m, -2h, -1d, -1w)"
 
 
@@ -23,14 +24,14 @@ def parse_time(raw: str, now_ms: int | None = None) -> int | None:
     now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     if text.lower() == "now":
         return now
-    if re.fullmatch(r"@\d+", text):
+    if re.fullmatch(rf"@{_NUMBER}", text):
         return int(text[1:])
     relative = _RELATIVE.fullmatch(text)
     if relative:
         return now - int(relative.group(1)) * _UNITS_MS[relative.group(2)]
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -59,9 +60,9 @@ class Start:
         for kind in (StartKind.BEGINNING, StartKind.END, StartKind.STORED):
             if lowered == kind.value:
                 return cls(kind)
-        if re.fullmatch(r"\d+", raw):
+        if re.fullmatch(_NUMBER, raw):
             return cls(StartKind.OFFSET, int(raw))
-        if re.fullmatch(r"-\d+", raw):
+        if re.fullmatch(rf"-{_NUMBER}", raw):
             n = int(raw[1:])
             if n == 0:
                 raise UsageError(f"--from {raw!r}: -N needs N > 0")
@@ -90,7 +91,7 @@ class End:
     def parse(cls, text: str) -> End:
         """Parse `--to`: OFFSET (the last one read) or a time (see parse_time)."""
         raw = text.strip()
-        if re.fullmatch(r"\d+", raw):
+        if re.fullmatch(_NUMBER, raw):
             return cls(EndKind.OFFSET, int(raw))
         moment = parse_time(raw)
         if moment is None:

@@ -37,6 +37,7 @@ from kafkaredis_cli.errors import (
     UsageError,
 )
 from kafkaredis_cli.mediator import Mediator
+from kafkaredis_cli.signals import ForcedStop
 
 CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
 POLL_EVERY = 1000  # messages between poll(0) calls in a batch
@@ -163,8 +164,12 @@ class ProduceBatchHandler(_ProduceHandler):
     def handle(self, command: ProduceBatch) -> BatchResult:
         partitions = self._producer.check_topic(command.topic)
         run = _BatchRun(command, self._store, command.ttl_seconds or self._ttl_s)
+        started = time.perf_counter()
         try:
             return self._run(run, command, partitions)
+        except ForcedStop as stop:  # a second signal: what is in flight has no outcome yet
+            stop.partial = _forced_result(run, command, time.perf_counter() - started)
+            raise
         finally:
             run.close()
 
@@ -299,6 +304,27 @@ class ProduceBatchHandler(_ProduceHandler):
             run.errors[f"read-back: {exc}"] += 1
         run.mark(updates)
         return verified
+
+
+def _forced_result(run: _BatchRun, command: ProduceBatch, elapsed_s: float) -> BatchResult:
+    """The accounting of a batch a second signal cut short: every message read and not yet
+    reported is of unknown outcome (it may reach the broker after the process is gone)."""
+    in_flight = max(0, run.read - run.delivered - run.failed - run.tally.unknown)
+    if in_flight:
+        run.errors[f"{in_flight} in flight when stopped at once"] += 1
+    return BatchResult(
+        read=run.read,
+        delivered=run.delivered,
+        failed=run.failed,
+        unknown=run.tally.unknown + in_flight,
+        cached=run.cached,
+        cache_failed=run.cache_failed,
+        verified=0,
+        verify_asked=command.verify,
+        elapsed_s=elapsed_s,
+        errors=tuple(text for text, _n in run.errors.most_common(5)),
+        interrupted=True,
+    )
 
 
 def _check_partition(topic: str, message: OutgoingMessage, partitions: int) -> None:

@@ -2,7 +2,8 @@
 
 Most cases run on the shared stack (their own topic and key prefix). The cases that need
 a broker or redis-server configured otherwise (auto-create off, a small message.max.bytes,
-`requirepass`) share one stack of this module's own: none of them damages it.
+`requirepass`) share one stack of this module's own: none of them damages it. Bad input
+rejected before anything connects is in tests/unit/test_usage_errors.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from kafkaredis_cli.errors import ExitStatus
+from tests.cli_errors import error_line
 from tests.conftest import CliResult, OwnStack, free_port, running_stack
 from tests.topics import create_topic, read_topic
 
@@ -30,30 +32,6 @@ Cli = Callable[..., CliResult]
 
 
 # -- helpers --------------------------------------------------------------------------------
-def error_line(result: CliResult, status: ExitStatus, *needles: str) -> str:
-    """Assert the documented status and exactly one `kafkaredis: error:` line naming it all."""
-    output = result.stdout + result.stderr
-    assert result.exit_code == status, (
-        f"exit {result.exit_code}, wanted {int(status)}\n{result.stdout}\n{result.stderr}"
-    )
-    assert "Traceback" not in output
-    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("kafkaredis: error: ")]
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
-    assert "unexpected" not in line, line  # a bug's message, not a named problem
-    for needle in needles:
-        assert needle in line, f"{needle!r} not in {line!r}"
-    return line
-
-
-def usage_error(result: CliResult, *needles: str) -> None:
-    """Typer/Click's own usage errors (bad option values): exit 2, the problem named."""
-    assert result.exit_code == ExitStatus.USAGE, (result.exit_code, result.stderr)
-    assert "Traceback" not in result.stdout + result.stderr
-    for needle in needles:
-        assert needle in result.stderr, f"{needle!r} not in {result.stderr!r}"
-
-
 def topic_values(bootstrap: str, topic: str, timeout: float = 20.0) -> list[bytes]:
     """Every value in `topic` (all partitions), read from the beginning to the end."""
     return [msg.value() for msg in read_topic(bootstrap, topic, timeout)]
@@ -75,46 +53,12 @@ def strict_redis_url(stack: OwnStack, password: str | None = REDIS_PASSWORD) -> 
 
 
 # -- produce: options and arguments -------------------------------------------------------------
-def test_header_without_equals_is_named(cli: Cli) -> None:
-    error_line(cli("produce", "--header", "colour", "hi"), ExitStatus.USAGE, "--header", "colour")
-
-
-def test_header_with_empty_name_is_named(cli: Cli) -> None:
-    error_line(cli("produce", "-H", "=blue", "hi"), ExitStatus.USAGE, "--header", "=blue")
-
-
-def test_message_and_file_together(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "in.txt").write_text("a\n")
-    error_line(
-        cli("produce", "--file", str(tmp_path / "in.txt"), "hi"), ExitStatus.USAGE, "not both"
-    )
-
-
-def test_missing_file_is_named(cli: Cli, tmp_path: Path) -> None:
-    missing = tmp_path / "nowhere" / "messages.txt"
-    error_line(
-        cli("produce", "--file", str(missing)), ExitStatus.USAGE, str(missing), "no such file"
-    )
-
-
-def test_directory_as_file(cli: Cli, tmp_path: Path) -> None:
-    error_line(cli("produce", "--file", str(tmp_path)), ExitStatus.USAGE, "is a directory")
-
-
-def test_bad_topic_name_is_named(cli: Cli) -> None:
-    error_line(cli("produce", "--topic", "no spaces!", "hi"), ExitStatus.USAGE, "no spaces!")
-    error_line(cli("consume", "--topic", "a/b", "-e"), ExitStatus.USAGE, "a/b")
 
 
 def test_partition_out_of_range(cli: Cli, topic: str, make_topic: Callable[..., str]) -> None:
     make_topic(topic, 2)
     error_line(cli("consume", "--partition", "7", "-e"), ExitStatus.USAGE, "0..1", "7")
     error_line(cli("produce", "--partition", "7", "hi"), ExitStatus.USAGE, "0..1", "7")
-
-
-def test_option_of_the_wrong_type(cli: Cli) -> None:
-    usage_error(cli("consume", "--count", "many"), "--count", "valid integer")
-    usage_error(cli("produce", "--ttl", "0", "hi"), "--ttl")
 
 
 def test_json_lines_with_a_bad_line_in_the_middle(
@@ -165,33 +109,9 @@ def test_huge_arguments_give_a_bounded_error(cli: Cli) -> None:
 
 
 # -- consume -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("start", ["garbage", "yesterday", "-0", "@soon", "12abc"])
-def test_from_garbage_is_named(cli: Cli, start: str) -> None:
-    error_line(cli("consume", "--from", start, "-e"), ExitStatus.USAGE, "--from", start)
-
-
-def test_count_zero_for_consume(cli: Cli) -> None:
-    error_line(cli("consume", "--count", "0"), ExitStatus.USAGE, "--count")
 
 
 # -- settings: environment, .env, options, -X ----------------------------------------------------
-@pytest.mark.parametrize(
-    "address", ["not a host", "localhost", "localhost:99999", "host:port", "a:1,,b"]
-)
-def test_bad_bootstrap_syntax(cli: Cli, address: str) -> None:
-    error_line(
-        cli("-b", address, "check"),
-        ExitStatus.CONFIG,
-        "bootstrap_servers",
-        "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS",
-    )
-
-
-def test_bad_bootstrap_in_environment(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", "kafka:nine")
-    error_line(
-        cli("config"), ExitStatus.CONFIG, "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", "kafka:nine"
-    )
 
 
 def test_unreachable_broker_fails_within_the_configured_time(
@@ -204,19 +124,6 @@ def test_unreachable_broker_fails_within_the_configured_time(
     error_line(cli("-b", address, "consume", "-e"), ExitStatus.KAFKA, address, "unreachable")
     # Bounded by the setting (1 s each), far from librdkafka's own minutes of retrying.
     assert time.monotonic() - started < 30
-
-
-@pytest.mark.parametrize(
-    ("url", "needle"),
-    [
-        ("http://127.0.0.1:6379/0", "http://"),
-        ("127.0.0.1:6379", "scheme"),
-        ("redis://", "no host"),
-        ("redis://localhost:port/0", "port"),
-    ],
-)
-def test_bad_redis_url(cli: Cli, url: str, needle: str) -> None:
-    error_line(cli("--redis-url", url, "cache", "list"), ExitStatus.CONFIG, "redis.url", needle)
 
 
 def test_unreachable_redis(cli: Cli) -> None:
@@ -247,24 +154,6 @@ def test_unresponsive_redis_times_out_within_the_configured_time(
 @pytest.mark.parametrize(
     ("name", "value", "needle"),
     [
-        ("KAFKAREDIS_REDIS__TTL_S", "an hour", "valid integer"),
-        ("KAFKAREDIS_REDIS__TTL_S", "-5", "greater than 0"),
-        ("KAFKAREDIS_KAFKA__TIMEOUT_S", "soon", "valid number"),
-        ("KAFKAREDIS_REDIS__RETRIES", "2.5", "valid integer"),
-        ("KAFKAREDIS_LOG_LEVEL", "LOUD", "DEBUG"),
-        ("KAFKAREDIS_KAFKA__TOPICS", "ok,not ok", "not ok"),
-    ],
-)
-def test_invalid_setting_in_the_environment(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch, name: str, value: str, needle: str
-) -> None:
-    monkeypatch.setenv(name, value)
-    error_line(cli("config"), ExitStatus.CONFIG, name, needle)
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "needle"),
-    [
         ("KAFKAREDIS_REDIS__TIMEOUT_S", "forever", "valid number"),
         ("KAFKAREDIS_REDIS__KEY_PREFIX", "has space", "prefix"),
         ("KAFKAREDIS_LOG_FORMAT", "xml", "text"),
@@ -278,36 +167,6 @@ def test_invalid_setting_in_dotenv(
     error_line(cli("config"), ExitStatus.CONFIG, name, needle)
     # The same file given with --env-file, from another directory: the same message.
     error_line(cli("--env-file", str(tmp_path / ".env"), "config"), ExitStatus.CONFIG, name, needle)
-
-
-def test_missing_env_file(cli: Cli, tmp_path: Path) -> None:
-    missing = tmp_path / "prod.env"
-    error_line(cli("--env-file", str(missing), "config"), ExitStatus.CONFIG, str(missing))
-
-
-def test_bad_log_level_option(cli: Cli) -> None:
-    # A choice, checked by the parser: a usage error that lists the choices.
-    result = cli("--log-level", "chatty", "config")
-    assert result.exit_code == ExitStatus.USAGE, result.stderr
-    assert "--log-level" in result.stderr and "debug" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_unknown_librdkafka_property(cli: Cli) -> None:
-    error_line(
-        cli("-X", "no.such.property=1", "produce", "hi"), ExitStatus.CONFIG, "no.such.property"
-    )
-    error_line(
-        cli("-X", "no.such.property=1", "consume", "-e"), ExitStatus.CONFIG, "no.such.property"
-    )
-
-
-def test_bad_librdkafka_value(cli: Cli) -> None:
-    error_line(cli("-X", "acks=banana", "produce", "hi"), ExitStatus.CONFIG, "acks")
-
-
-def test_librdkafka_property_without_value(cli: Cli) -> None:
-    error_line(cli("-X", "linger.ms", "produce", "hi"), ExitStatus.USAGE, "-X", "linger.ms")
 
 
 # -- against a broker and redis-server configured otherwise ---------------------------------------
@@ -381,10 +240,3 @@ def test_wrong_redis_password(cli: Cli, strict_stack: OwnStack) -> None:
 
 
 # -- timer ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("interval", ["0", "-1", "-0.5", "nan"])
-def test_timer_interval_must_be_positive(cli: Cli, interval: str) -> None:
-    error_line(cli("timer", "--interval", interval, "--count", "1"), ExitStatus.USAGE, "--interval")
-
-
-def test_timer_count_zero(cli: Cli) -> None:
-    error_line(cli("timer", "--interval", "0.1", "--count", "0"), ExitStatus.USAGE, "--count")

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from kafkaredis_cli.errors import ExitStatus
+from tests.cli_errors import error_line
 from tests.conftest import CliResult
-from tests.integration.test_bad_input import error_line, topic_values
+from tests.integration.test_bad_input import topic_values
 
 pytestmark = pytest.mark.integration
 

@@ -22,6 +22,11 @@ N = 300
 
 # kafkaredis figures shown as ratios to raw confluent-kafka and to kcat
 COMPARED = ("produce.kr_nocache", "produce.kr_cache", "produce.kr_verify", "consume.kr")
+# every path with a client-CPU-a-message figure (issue 16), by section
+CPU_PATHS = {
+    "produce": ("raw", "same", "kr_nocache", "kr_cache", "kr_verify", "kr_cache_cluster"),
+    "consume": ("raw", "same", "kr", "kr_nocache", "kr_table", "kr_json"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +72,25 @@ def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
         "timer stats: summary after them",
         "start-up: kafkaredis --help",
         "start-up: kafkaredis --version",
+        "start-up: python -c 'import typer'",
+        "produce: raw Python, same work (2 id headers, callback, SET pipelined)",
+        "consume: raw Python, same work (print, SET record pipelined, commit)",
+        "one-shot: raw Python sends 1 message (idempotent)",
+        "one-shot: kafkaredis produce MSG (cached, verified)",
+        "one-shot: kafkaredis produce MSG --no-verify",
+        "one-shot: kafkaredis cache get ID",
         "peak RSS: kafkaredis produce (cached, verified), --rss-n",
     ):
         assert label in table, label
     assert lines[-1].startswith("JSON: ")
+    cpu_header = next(i for i, line in enumerate(lines) if "client CPU a message" in line)
+    for column in ("us/msg", "x raw loop", "x same work"):
+        assert column in lines[cpu_header]
+    cpu_rows = [line for line in lines[cpu_header + 2 :] if line.startswith("| ")]
+    assert len(cpu_rows) >= sum(len(paths) for paths in CPU_PATHS.values())
+    for command in ("--help", "produce MSG", "cache get ID"):
+        assert any(line.startswith(f"importtime: kafkaredis {command}: ") for line in lines)
+    assert "importtime: cache get loads confluent-kafka: no" in lines
 
 
 def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
@@ -105,6 +125,10 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         "timer.p99_ms",
         "startup.help",
         "memory.kr_rss_big_mb",
+        "oneshot.produce",
+        "cpu.produce.kr_cache",
+        "cpu.produce.kr_verify",
+        "cpu.consume.kr",
     }
     assert figures["produce.kr_cache_cluster"]["vs_standalone"] > 0
     for name in ("consume.kr_table", "consume.kr_json"):
@@ -115,5 +139,22 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
         for check in checks:
             if have_kcat or "kcat" not in check["target"]:
                 assert isinstance(check["ok"], bool), checks
+    for section, paths in CPU_PATHS.items():
+        for path in paths:
+            entry = figures[f"cpu.{section}.{path}"]
+            assert entry["unit"] == "us" and entry["value"] > 0, path
+            assert entry["cpu_x_raw"] > 0 and entry["cpu_x_same"] > 0, path
+        assert figures[f"cpu.{section}.raw"]["cpu_x_raw"] == 1.0
+        assert figures[f"cpu.{section}.same"]["cpu_x_same"] == 1.0
+    # the same-work baselines did the job: every message delivered and its record cached
+    assert figures["produce.same"]["value"] > 0 and figures["consume.same"]["value"] > 0
+    assert figures["startup.help"]["vs_typer"] > 0
+    assert figures["oneshot.produce"]["vs_raw_send"] > 0
+    assert figures["oneshot.produce"]["targets"][0]["target"].startswith("<= 1.2 x raw_send")
+    imports = report["extra"]["importtime"]
+    assert set(imports) == {"--help", "produce MSG", "cache get ID"}
+    for summary in imports.values():
+        assert summary["total_ms"] > 0 and summary["modules"] > 10 and summary["top"]
+    assert report["extra"]["cache_get_loads_confluent_kafka"] is False
     assert report["extra"]["rss_n"] == 400
     assert report["extra"]["timer_ticks_seen"] == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -187,7 +188,7 @@ def test_records_kept_as_hashes_by_earlier_versions_are_still_read_and_marked(
     listed = json.loads(ok(cli("cache", "list", "--json")).stdout)
     assert [(e["topic"], e["offset"], e["status"]) for e in listed] == [("legacy", 7, "delivered")]
     settings = load_settings()
-    with RedisStore(settings.redis, KeySpace(prefix)) as store:
+    with closing(RedisStore(settings.redis, KeySpace(prefix))) as store:
         update = ConsumedUpdate(record.id, 2000, 999.0, Status.CONSUMED)
         assert store.mark_consumed([update]) == 1
     assert redis_client.hmget(key, "status", "consumed_at") == [b"consumed", b"2000"]

@@ -119,7 +119,7 @@ def test_second_sigterm_forces_a_stuck_batch_out(
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(timeout=1.0)  # still waiting for the paused broker
         proc.send_signal(signal.SIGTERM)  # second: leave now
-        code, _out, err = finish(proc, timeout=30)
+        code, out, err = finish(proc, timeout=30)
     finally:
         os.kill(broker, signal.SIGCONT)
         if proc.poll() is None:
@@ -127,6 +127,12 @@ def test_second_sigterm_forces_a_stuck_batch_out(
     assert code == ExitStatus.TERMINATED, err
     assert "kafkaredis: error: stopped at once by a second SIGTERM" in err
     assert "still undelivered at close: unknown outcome" in err
+    # The summary still comes, and adds up: what was in flight is of unknown outcome.
+    summary = json.loads(out)
+    assert summary["interrupted"] is True and summary["read"] >= 50
+    assert summary["delivered"] >= 50 and summary["unknown_outcome"] > 0
+    outcomes = ("delivered", "failed", "unknown_outcome", "not_sent")
+    assert sum(summary[k] for k in outcomes) == summary["read"]
 
 
 def test_cache_commands_never_load_confluent_kafka(cli: Cli, env: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,7 +259,7 @@ def test_a_record_written_after_its_message_was_consumed_is_marked_consumed(
     wait_for(lambda: len(consumed_lines()) == 25, 30, what="25 messages consumed")
     seen = consumed_lines()
     settings = RedisSettings(url=SecretStr(services.redis_url), key_prefix=prefix)
-    with RedisStore(settings, KeySpace(prefix)) as store:
+    with closing(RedisStore(settings, KeySpace(prefix))) as store:
         # The producer's Redis write comes now, after the consumer handled the messages.
         late = [
             MessageRecord.from_delivery(

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -78,7 +79,7 @@ def records(redis_url: str, prefix: str) -> list[dict[str, Any]]:
     """
     settings = RedisSettings(url=SecretStr(redis_url), key_prefix=prefix)
     keys = KeySpace(prefix)
-    with RedisStore(settings, keys) as store:
+    with closing(RedisStore(settings, keys)) as store:
         return [
             {"id": entry.key.rsplit(":", 1)[-1], **(entry.value or {})}
             for entry in store.scan(pattern="msg:*")

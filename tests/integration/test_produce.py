@@ -11,6 +11,7 @@ import base64
 import json
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ def stored_record(message_id: str) -> MessageRecord:
     from kafkaredis_cli.settings import load_settings
 
     settings = load_settings()
-    with RedisStore(settings.redis, KeySpace(settings.redis.key_prefix)) as store:
+    with closing(RedisStore(settings.redis, KeySpace(settings.redis.key_prefix))) as store:
         entry = store.get(message_id)
     assert entry is not None and entry.record is not None, f"no record of {message_id}"
     return entry.record

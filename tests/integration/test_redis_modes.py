@@ -12,7 +12,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import closing, suppress
 from typing import Any
 
 import pytest
@@ -125,7 +125,7 @@ def test_cluster_batch_of_10000_readable_by_id_and_spread_over_every_primary(
     ids = [dict(m.headers())[ID_HEADER].decode() for m in read_topic(services.bootstrap, topic)]
     assert len(set(ids)) == n
     settings = load_settings()
-    with RedisStore(settings.redis, KeySpace(prefix)) as store:  # what `cache get ID` runs
+    with closing(RedisStore(settings.redis, KeySpace(prefix))) as store:  # what `cache get ID` runs
         for message_id in ids:
             entry = store.get(message_id)
             assert entry is not None and entry.record is not None, message_id

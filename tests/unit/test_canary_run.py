@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kafkaredis_cli.canary.loss import LossLimit
+from kafkaredis_cli.canary.max_loss_option import LossLimit
 from kafkaredis_cli.canary.probe import PRODUCER_HEADER, SEQ_HEADER, Probe
 from kafkaredis_cli.canary.run import Canary, RunReport, TickReport, TimerOptions
 from kafkaredis_cli.canary.signals import Stopper

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from kafkaredis_cli.adapters.errors import MapClientErrors
-from kafkaredis_cli.behaviours import TimingBehaviour
+from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.errors import (
     ConfigError,
     ExitStatus,
@@ -243,3 +242,12 @@ def test_map_client_errors_leaves_our_errors_and_bugs_alone() -> None:
     assert info.value is ours
     with pytest.raises(ZeroDivisionError):
         _client_error_mediator(ZeroDivisionError("bug")).send(Shout(text="x"))
+
+
+def test_map_client_errors_decides_by_class_not_by_module_name() -> None:
+    class Lookalike(Exception):  # a bug that merely lives in a client's module
+        pass
+
+    Lookalike.__module__ = "cimpl"
+    with pytest.raises(Lookalike):
+        _client_error_mediator(Lookalike("not a client error")).send(Shout(text="x"))

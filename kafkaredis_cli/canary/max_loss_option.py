@@ -21,7 +21,7 @@ class LossLimit:
         bad = UsageError(
             f"--max-loss {text!r} is not a count (3), a fraction (0.05) or a percentage (5%)"
         )
-        if re.fullmatch(r"\d+", raw):
+        if re.fullmatch(r"\d{1,18}", raw):
             return cls(count=int(raw))
         if re.fullmatch(r"\d+(\.\d*)?%|\.\d+%", raw):
             percent = float(raw[:-1])

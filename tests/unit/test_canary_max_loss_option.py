@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kafkaredis_cli.canary.loss import LossLimit
+from kafkaredis_cli.canary.max_loss_option import LossLimit
 from kafkaredis_cli.errors import UsageError
 
 

@@ -7,6 +7,7 @@ log (`-X debug=all`), on the paths that work and on the paths that fail.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -233,3 +234,34 @@ def test_unknown_property_error_never_shows_a_secret(cli: Cli, secret_env: dict[
     assert result.exit_code == ExitStatus.CONFIG
     assert "no.such.property" in result.stderr
     assert_no_secret(result)
+
+
+# -- the one policy, end to end: every form the policy knows ----------------------------------
+def test_a_redis_password_as_a_url_query_parameter_never_shows(
+    cli: Cli, env: dict[str, str], locked_redis: OwnStack
+) -> None:
+    good = f"redis://127.0.0.1:{locked_redis.redis_port}/0?password={REDIS_PASSWORD}"
+    wrong = f"redis://127.0.0.1:{locked_redis.redis_port}/0?password={WRONG_PASSWORD}"
+    for args in (("config",), ("config", "--json"), ("check",), ("cache", "list")):
+        result = cli("--log-level", "DEBUG", "--redis-url", good, *args)
+        assert result.exit_code == 0, result.stderr  # redis-py's form works ...
+        assert_no_secret(result)  # ... and is masked
+    assert "password=****" in cli("--redis-url", good, "config", "--json").stdout
+    for args in (("config",), ("check",), ("cache", "list"), ("produce", "hi")):
+        result = cli("--log-level", "DEBUG", "--redis-url", wrong, *args)
+        assert result.exit_code in (0, ExitStatus.FAILED, ExitStatus.REDIS), result.stderr
+        assert_no_secret(result)
+
+
+def test_every_sensitive_librdkafka_property_is_masked_by_config(
+    cli: Cli, env: dict[str, str]
+) -> None:
+    from kafkaredis_cli.secrets import LIBRDKAFKA_SENSITIVE
+
+    options = [a for name in sorted(LIBRDKAFKA_SENSITIVE) for a in ("-X", f"{name}={KEY_PASSWORD}")]
+    for args in (("config",), ("config", "--json")):
+        result = cli("--log-level", "DEBUG", *options, *args)
+        assert result.exit_code == 0, result.stderr
+        assert_no_secret(result)
+    shown = json.loads(cli(*options, "config", "--json").stdout)["kafka"]["properties"]
+    assert shown == dict.fromkeys(LIBRDKAFKA_SENSITIVE, "****")

@@ -84,7 +84,7 @@ def test_bench_runs_every_measurement_and_prints_the_table(bench_run):
         assert label in table, label
     assert lines[-1].startswith("JSON: ")
     cpu_header = next(i for i, line in enumerate(lines) if "client CPU a message" in line)
-    for column in ("us/msg", "x raw loop", "x same work"):
+    for column in ("us/msg", "x raw loop", "x same work", "excl. start-up"):
         assert column in lines[cpu_header]
     cpu_rows = [line for line in lines[cpu_header + 2 :] if line.startswith("| ")]
     assert len(cpu_rows) >= sum(len(paths) for paths in CPU_PATHS.values())
@@ -144,6 +144,8 @@ def test_bench_json_holds_every_figure_with_ratios_and_targets(bench_run):
             entry = figures[f"cpu.{section}.{path}"]
             assert entry["unit"] == "us" and entry["value"] > 0, path
             assert entry["cpu_x_raw"] > 0 and entry["cpu_x_same"] > 0, path
+            assert entry["value_excl_startup"] >= 0, path  # an idle run's CPU taken off
+            assert report["extra"]["startup_cpu_s"][f"{section}.{path}"] > 0, path
         assert figures[f"cpu.{section}.raw"]["cpu_x_raw"] == 1.0
         assert figures[f"cpu.{section}.same"]["cpu_x_same"] == 1.0
     # the same-work baselines did the job: every message delivered and its record cached

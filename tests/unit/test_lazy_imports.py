@@ -1,0 +1,55 @@
+"""One-shot commands load only what they use (issue 16): checked in fresh interpreters
+by what is in sys.modules, never by timing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+sys.argv = ["kafkaredis", *sys.argv[1:]]
+try:
+    from kafkaredis_cli.cli.app import main
+    main()
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(*args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    return set(result.stderr.strip().splitlines()[-1].split())
+
+
+def test_help_loads_no_settings_no_clients() -> None:
+    loaded = _modules_after("--help")
+    assert "kafkaredis_cli.cli.app" in loaded  # the probe ran the CLI
+    for heavy in ("pydantic_settings", "kafkaredis_cli.settings", "confluent_kafka", "redis"):
+        assert heavy not in loaded, heavy
+
+
+def test_app_wiring_defers_groups_replay_and_canary_modules() -> None:
+    probe = (
+        "import sys\n"
+        "from kafkaredis_cli.bootstrap import build_app\n"
+        "from kafkaredis_cli.settings import Settings\n"
+        "app = build_app(Settings())\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "kafkaredis_cli.handlers.produce" in loaded
+    for deferred in (
+        "kafkaredis_cli.adapters.kafka_groups",
+        "kafkaredis_cli.adapters.kafka_canary",
+        "kafkaredis_cli.handlers.groups",
+        "kafkaredis_cli.handlers.replay",
+    ):
+        assert deferred not in loaded, deferred

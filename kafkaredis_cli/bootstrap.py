@@ -100,9 +100,11 @@ def build_app(
 
     ttl = settings.redis.ttl_s
     register_cache_handlers(mediator, store)
-    mediator.register(ProduceMessage, ProduceMessageHandler(producer, store, mediator, ttl))
-    mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, mediator, ttl))
-    mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, shared_readback, store))
+    consume = ConsumeMessageHandler(new_consumer, shared_readback, store)
+    produce_one = ProduceMessageHandler(producer, store, consume.handle, ttl)
+    mediator.register(ProduceMessage, produce_one)
+    mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, consume.handle, ttl))
+    mediator.register(ConsumeMessage, consume)
     # Built on their first command: a one-shot produce never loads confluent-kafka's admin.
     group_admin: list[Any] = []
 
@@ -125,7 +127,7 @@ def build_app(
     def replay_handler() -> Handler[Any, Any]:
         from kafkaredis_cli.handlers.replay import ReplayMessageHandler
 
-        return ReplayMessageHandler(store, mediator)
+        return ReplayMessageHandler(store, produce_one.handle)
 
     mediator.register(ListGroups, Deferred(groups_handler("ListGroupsHandler")))
     mediator.register(GroupsLag, Deferred(groups_handler("GroupsLagHandler")))

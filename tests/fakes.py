@@ -463,9 +463,10 @@ def fake_app(
         return consumer
 
     cache = store if with_store else None
-    mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, mediator, ttl_s))
-    mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, mediator, ttl_s))
-    mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, lambda: readback, cache))
+    consume = ConsumeMessageHandler(new_consumer, lambda: readback, cache)
+    mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, consume.handle, ttl_s))
+    mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, consume.handle, ttl_s))
+    mediator.register(ConsumeMessage, consume)
     register_cache_handlers(mediator, store)
     return FakeApp(broker, producer, store, mediator, consumers, readback)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import confluent_kafka as ck
 
@@ -28,6 +28,8 @@ from kafkaredis_cli.errors import KafkaError, KafkaRedisError
 
 log = logging.getLogger("kafkaredis.kafka")
 librdkafka_log = logging.getLogger("kafkaredis.librdkafka")
+
+C = TypeVar("C")  # a confluent-kafka client class
 
 
 def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
@@ -63,6 +65,18 @@ class KafkaClientBase:
         if self.last_error and self.last_error_code not in (None, error.code):
             error.message = f"{error.message}; before that: {self.last_error}"
         return error
+
+    def _new_client(
+        self, make: Callable[[dict[str, Any]], C], what: str, conf: dict[str, Any]
+    ) -> C:
+        """A confluent-kafka client reporting to _on_error; a bad setting is our error."""
+        conf["error_cb"] = self._on_error
+        try:
+            return make(conf)
+        except ck.KafkaException as exc:
+            raise from_kafka_exception(exc, f"Kafka {what}") from None
+        except (ValueError, TypeError) as exc:
+            raise KafkaError(f"Kafka {what} configuration: {exc}") from None
 
     def _metadata_client(self) -> Any:
         raise NotImplementedError
@@ -143,14 +157,7 @@ class KafkaProducerAdapter(KafkaClientBase):
 
     def _client(self) -> ck.Producer:
         if self._producer is None:
-            conf = _with_logger(self._conf)
-            conf["error_cb"] = self._on_error
-            try:
-                self._producer = ck.Producer(conf)
-            except ck.KafkaException as exc:
-                raise from_kafka_exception(exc, "Kafka producer") from None
-            except (ValueError, TypeError) as exc:
-                raise KafkaError(f"Kafka producer configuration: {exc}") from None
+            self._producer = self._new_client(ck.Producer, "producer", _with_logger(self._conf))
         return self._producer
 
     def _metadata_client(self) -> Any:

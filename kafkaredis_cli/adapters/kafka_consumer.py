@@ -62,14 +62,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
             conf.setdefault("queued.max.messages.kbytes", "16384")
             conf.setdefault("queued.min.messages", "10000")
             conf.setdefault("fetch.queue.backoff.ms", "10")
-            conf["error_cb"] = self._on_error
             self._group = group
-            try:
-                self._consumer = ck.Consumer(conf)
-            except ck.KafkaException as exc:
-                raise from_kafka_exception(exc, "Kafka consumer") from None
-            except (ValueError, TypeError) as exc:
-                raise KafkaError(f"Kafka consumer configuration: {exc}") from None
+            self._consumer = self._new_client(ck.Consumer, "consumer", conf)
         return self._consumer
 
     def _metadata_client(self) -> Any:
@@ -95,6 +89,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 start if start and start.kind is not StartKind.STORED else None,
                 self._assigned,
                 self._at_eof,
+                self._next_offset,
                 self._positions,
                 self._timeout_s,
                 is_incremental(self._conf),
@@ -217,7 +212,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
     def fetch(self, max_messages: int, timeout_s: float) -> list[ConsumedRecord]:
         consumer = self._client()
         membership = self._membership
-        revocations = membership.revocations if membership is not None else 0
+        rebalances = membership.rebalances if membership is not None else 0
         try:
             # consume(n, timeout) waits the whole timeout unless n messages arrive; take
             # what is there, else wait for the first one only (poll), then drain the rest.
@@ -225,9 +220,18 @@ class KafkaConsumerAdapter(KafkaClientBase):
             if not messages:
                 first = consumer.poll(timeout_s)
                 if first is not None:
-                    messages = [first]
-                    if max_messages > 1:
-                        messages += consumer.consume(num_messages=max_messages - 1, timeout=0)
+                    seen = membership.rebalances if membership is not None else 0
+                    rest = (
+                        consumer.consume(num_messages=max_messages - 1, timeout=0)
+                        if max_messages > 1
+                        else []
+                    )
+                    # librdkafka drops what a rebalance made outdated within one call,
+                    # not across two: a first message (or end of partition) from before
+                    # a rebalance in the second call is dropped too (read again from the
+                    # committed offset; an end reached again is reported again).
+                    fresh = membership is None or membership.rebalances == seen
+                    messages = [first, *rest] if fresh else rest
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
         records: list[ConsumedRecord] = []
@@ -268,7 +272,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
             )
         if self._stops:
             records = self._stop_records(records)
-        if membership is not None and membership.revocations != revocations:
+        if membership is not None and membership.rebalances != rebalances:
             # A rebalance inside this fetch: records of partitions taken away are dropped
             # (not handled, not committed); their new owner reads them from the committed
             # offset.
@@ -283,9 +287,15 @@ class KafkaConsumerAdapter(KafkaClientBase):
         membership = self._membership
         if membership is not None and not (membership.has_assignment and self._assigned):
             return False
-        if self._done:
-            return self._assigned <= self._at_eof | self._done
-        return self._assigned <= self._at_eof
+        finished = self._at_eof | self._done if self._done else self._at_eof
+        if not self._assigned <= finished:
+            return False
+        if membership is None:
+            return True
+        ended = self._assigned - self._done
+        doubtful = ended - membership.really_at_end(self._client(), ended) if ended else set()
+        self._at_eof -= doubtful  # read on: the end of those is reported again
+        return not doubtful
 
     def commit(self, records: Sequence[ConsumedRecord]) -> None:
         if not records or self._group is None or self._consumer is None:

@@ -59,6 +59,7 @@ class GroupMembership:
         start: Start | None,
         assigned: set[TopicPart],
         at_eof: set[TopicPart],
+        consumed: dict[TopicPart, int],
         positions: Callable[[list[Any], Start], list[Any]],
         timeout_s: float,
         incremental: bool,
@@ -67,15 +68,20 @@ class GroupMembership:
         self._start = start
         self.assigned = assigned  # the adapter's own set, kept up to date here
         self._at_eof = at_eof
+        self._consumed = consumed  # the adapter's next offset of each partition it read
         self._positions = positions
         self._timeout_s = timeout_s
         self._incremental = incremental
         self.has_assignment = False  # an assignment (maybe empty) came since the last revoke
         self.uncommitted: dict[TopicPart, int] = {}  # next offsets a commit was refused for
-        self.revocations = 0  # revokes and losses so far (a fetch notices one in its call)
+        self.rebalances = 0  # assignments, revokes and losses so far (a fetch compares)
+        self._started: dict[TopicPart, int] = {}  # where --from put a partition
 
     # -- the callbacks (run inside poll/consume) -----------------------------------------
     def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        for tp in partitions:  # (again) from its committed offset: read nothing yet
+            self._started.pop((tp.topic, tp.partition), None)
+            self._consumed.pop((tp.topic, tp.partition), None)
         if self._start is not None and partitions:
             partitions = self._positioned(consumer, partitions)
         try:
@@ -93,6 +99,7 @@ class GroupMembership:
             self.assigned |= keys
         self._at_eof -= keys
         self.has_assignment = True
+        self.rebalances += 1
         if partitions:
             log.info("group %r assigned this consumer %s", self.group, _names(partitions))
         if not self.assigned:
@@ -104,7 +111,7 @@ class GroupMembership:
 
     def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         keys = {(tp.topic, tp.partition) for tp in partitions}
-        self.revocations += 1
+        self.rebalances += 1
         self._commit_refused(consumer, keys)
         self._forget(keys)
         if not self._incremental:
@@ -112,7 +119,7 @@ class GroupMembership:
 
     def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         keys = {(tp.topic, tp.partition) for tp in partitions}
-        self.revocations += 1
+        self.rebalances += 1
         if any(k in self.uncommitted for k in keys):
             log.warning(
                 "group %r: partitions lost before their offsets could be committed; their "
@@ -159,6 +166,44 @@ class GroupMembership:
         for key in keys:
             self.uncommitted.pop(key, None)
 
+    # -- the end of the assigned partitions ------------------------------------------------
+    def really_at_end(self, consumer: Any, partitions: set[TopicPart]) -> set[TopicPart]:
+        """Of these partitions (each reported at its end), those this member did read to
+        the end: where it consumed, committed or was put by --from is at the high
+        watermark (or the partition is empty, or --from put it at the end). An
+        end-of-partition event from before a rebalance that gave the partition back
+        from an earlier offset is not believed: the member would stop short."""
+        keys = sorted(partitions)
+        try:
+            tps = [ck.TopicPartition(t, p) for t, p in keys]
+            consumed = self._consumed
+            committed = {
+                (tp.topic, tp.partition): tp.offset
+                for tp in consumer.committed(tps, timeout=self._timeout_s)
+            }
+            marks = {
+                key: consumer.get_watermark_offsets(
+                    ck.TopicPartition(*key), timeout=self._timeout_s
+                )
+                for key in keys
+            }
+        except ck.KafkaException as exc:
+            log.info("group %r: end of partitions not confirmed (%s)", self.group, exc)
+            return set(partitions)  # as reported
+        confirmed = set()
+        for key in keys:
+            low, high = marks[key]
+            started = self._started.get(key)  # None: from the committed offset
+            at_end_by_start = started == ck.OFFSET_END
+            reached = max(
+                consumed.get(key, -1),
+                committed.get(key, -1),
+                started if started is not None else -1,
+            )
+            if at_end_by_start or reached >= high or high <= low:
+                confirmed.add(key)
+        return confirmed
+
     # -- where --from applies ----------------------------------------------------------------
     def _positioned(self, consumer: Any, partitions: list[Any]) -> list[Any]:
         assert self._start is not None
@@ -174,6 +219,7 @@ class GroupMembership:
         if not fresh:
             return partitions
         moved = {(tp.topic, tp.partition): tp for tp in self._positions(fresh, self._start)}
+        self._started.update((key, tp.offset) for key, tp in moved.items())
         if has_offset:
             log.info(
                 "group %r: --from applies to %s only; the rest resume at their committed offsets",

@@ -21,7 +21,7 @@ from kafkaredis_cli.canary.histogram import LogHistogram
 from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, Figures, RunStatistics
 
 if TYPE_CHECKING:
-    from kafkaredis_cli.canary.run import RunReport, TickReport, TimerOptions
+    from kafkaredis_cli.canary.reports import RunReport, TickReport, TimerOptions
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 FAILED_MARK = "×"

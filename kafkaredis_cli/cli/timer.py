@@ -81,9 +81,10 @@ def timer(
     Exit status: 0 when the loss is within --max-loss, 1 when it is not, 130 when
     Ctrl-C or SIGTERM stopped the run before --count ticks (after the summary).
     """
+    from kafkaredis_cli.canary.launch import run_timer
     from kafkaredis_cli.canary.max_loss_option import LossLimit
     from kafkaredis_cli.canary.probe import new_producer_id
-    from kafkaredis_cli.canary.run import TimerOptions, TimerView, run_timer
+    from kafkaredis_cli.canary.reports import TimerOptions, TimerView
     from kafkaredis_cli.canary.signals import stop_on_signals
     from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
     from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help

@@ -124,3 +124,8 @@ class ConsumeMessage(Command[ConsumeResult]):
     should_stop: Callable[[], bool] = field(default=lambda: False)
     until: End | None = None  # stop each partition there; done when all are
     match: Callable[[ConsumedRecord], bool] | None = None  # show (and count) only these
+
+
+# Operations a handler is given as a port (wired to another handler, not the mediator).
+ReadBack = Callable[[ConsumeMessage], ConsumeResult]  # read exact offset ranges back
+Produce = Callable[[ProduceMessage], ProduceResult]  # produce one message (replay)

@@ -44,6 +44,14 @@ def encode_bytes(raw: bytes | None) -> tuple[str | None, bool]:
         return base64.b64encode(raw).decode("ascii"), True
 
 
+def key_value_json(key: bytes | None, value: bytes | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """{"key", "value"} as JSON text, and the "encoding" of those that are base64."""
+    key_text, key_b64 = encode_bytes(key)
+    value_text, value_b64 = encode_bytes(value)
+    encoding = {name: BASE64 for name, flag in (("key", key_b64), ("value", value_b64)) if flag}
+    return {"key": key_text, "value": value_text}, encoding
+
+
 def decode_text(text: str | None, is_base64: bool, what: str) -> bytes | None:
     if text is None:
         return None
@@ -92,18 +100,15 @@ def headers_from_json(data: Any, where: str) -> Headers:
 
 def consumed_to_json(record: ConsumedRecord) -> dict[str, Any]:
     """The `consume --format json` line; `produce --input-format json` reads it back."""
-    key, key_b64 = encode_bytes(record.key)
-    value, value_b64 = encode_bytes(record.value)
+    key_value, encoding = key_value_json(record.key, record.value)
     out: dict[str, Any] = {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
         "timestamp": record.timestamp_ms,
-        "key": key,
-        "value": value,
+        **key_value,
         "headers": headers_to_json(record.user_headers),
     }
-    encoding = {name: BASE64 for name, flag in (("key", key_b64), ("value", value_b64)) if flag}
     if encoding:
         out["encoding"] = encoding
     if record.message_id:
@@ -345,15 +350,13 @@ class MessageRecord(NamedTuple):
             raise ValueError(f"not a kafkaredis record: {exc}") from None
 
     def to_json(self) -> dict[str, Any]:
-        key, key_b64 = encode_bytes(self.key)
-        value, value_b64 = encode_bytes(self.value)
+        key_value, encoding = key_value_json(self.key, self.value)
         out: dict[str, Any] = {
             "id": self.id,
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
-            "key": key,
-            "value": value,
+            **key_value,
             "headers": headers_to_json(self.headers),
             "sent_at": self.sent_at_ms,
             "delivered_at": self.delivered_at_ms,
@@ -361,7 +364,6 @@ class MessageRecord(NamedTuple):
             "latency_ms": self.latency_ms,
             "status": self.status.value,
         }
-        encoding = {n: BASE64 for n, flag in (("key", key_b64), ("value", value_b64)) if flag}
         if encoding:
             out["encoding"] = encoding
         return out

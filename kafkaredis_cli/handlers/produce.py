@@ -17,6 +17,7 @@ from kafkaredis_cli.domain.commands import (
     ProduceBatch,
     ProduceMessage,
     ProduceResult,
+    ReadBack,
 )
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -36,7 +37,6 @@ from kafkaredis_cli.errors import (
     UnknownOutcome,
     UsageError,
 )
-from kafkaredis_cli.mediator import Mediator
 from kafkaredis_cli.signals import ForcedStop
 
 CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
@@ -51,12 +51,12 @@ class _ProduceHandler:
         self,
         producer: MessageProducer,
         store: MessageStore | None,
-        mediator: Mediator,
+        read_back: ReadBack,
         default_ttl_s: int,
     ) -> None:
         self._producer = producer
         self._store = store
-        self._mediator = mediator
+        self._read_ranges = read_back  # the consume handler: read exact offsets back
         self._ttl_s = default_ttl_s
 
 
@@ -142,7 +142,7 @@ class ProduceMessageHandler(_ProduceHandler):
         self, report: DeliveryReport, timeout_s: float
     ) -> tuple[bool, str | None, ConsumedRecord | None]:
         where = f"{report.message.topic}[{report.partition}]@{report.offset}"
-        result = self._mediator.send(
+        result = self._read_ranges(
             ConsumeMessage(
                 topic=report.message.topic,
                 ranges={report.partition: (report.offset, report.offset)},
@@ -288,7 +288,7 @@ class ProduceBatchHandler(_ProduceHandler):
                         updates.clear()
 
         try:
-            self._mediator.send(
+            self._read_ranges(
                 ConsumeMessage(
                     topic=command.topic,
                     ranges=ranges,

@@ -1,22 +1,21 @@
-"""ReplayMessageHandler: the record from the store, then a ProduceMessage through the mediator."""
+"""ReplayMessageHandler: the record from the store, then a ProduceMessage (its port)."""
 
 from __future__ import annotations
 
-from kafkaredis_cli.domain.commands import ProduceMessage
+from kafkaredis_cli.domain.commands import Produce, ProduceMessage
 from kafkaredis_cli.domain.messages import ID_HEADER, SENT_AT_HEADER, OutgoingMessage
 from kafkaredis_cli.domain.ports import MessageStore
 from kafkaredis_cli.domain.replay import REPLAY_HEADER, ReplayMessage, ReplayResult
 from kafkaredis_cli.errors import NotFoundError
-from kafkaredis_cli.mediator import Mediator
 
 # Headers a replay writes itself (the producer adds a new id and send time).
 _OWN_HEADERS = (ID_HEADER, SENT_AT_HEADER, REPLAY_HEADER)
 
 
 class ReplayMessageHandler:
-    def __init__(self, store: MessageStore, mediator: Mediator) -> None:
+    def __init__(self, store: MessageStore, produce: Produce) -> None:
         self._store = store
-        self._mediator = mediator
+        self._produce = produce  # the ProduceMessage handler
 
     def handle(self, command: ReplayMessage) -> ReplayResult:
         entry = self._store.get(command.id)
@@ -29,7 +28,7 @@ class ReplayMessageHandler:
             *(h for h in original.headers if h[0] not in _OWN_HEADERS),
             (REPLAY_HEADER, original.id.encode()),
         )
-        produced = self._mediator.send(
+        produced = self._produce(
             ProduceMessage(
                 topic=command.topic or original.topic,
                 message=OutgoingMessage(original.value, original.key, headers, command.partition),

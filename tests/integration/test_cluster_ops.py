@@ -83,7 +83,8 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
     def passes() -> bool:
         last[:] = check_json(cli)
         topics = [c for c in last[1]["checks"] if c.get("check") == "topic"]
-        return last[0] == 0 and not any("replicas unknown" in c["detail"] for c in topics)
+        known = [c for c in topics if "min.insync.replicas" in c["detail"]]
+        return last[0] == 0 and len(known) == 2 and not any("unknown" in c["detail"] for c in known)
 
     try:
         wait_for(passes, 30, interval=0.5, what="check to pass on the whole cluster")
@@ -147,8 +148,9 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
 ) -> None:
     """`kill`: SIGKILL the leader of a partition mid-batch (its partitions move to the
     others within seconds, so librdkafka's retries mostly deliver). `pause`: SIGSTOP it,
-    so what was in flight to it stays unanswered past message.timeout.ms: unknown
-    outcome, although the broker may have written it."""
+    so what was in flight to it can stay unanswered past message.timeout.ms: unknown
+    outcome, although the broker may have written it. Which messages end how depends on
+    timing; the claims about each class do not."""
     bootstrap = cluster.bootstrap
     create_topic(bootstrap, topic, 6)
     victim = leader_of(bootstrap, topic, 0)
@@ -200,8 +202,7 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
         ExitStatus.KAFKA if failed else ExitStatus.UNKNOWN_OUTCOME if unknown else ExitStatus.OK
     )
     assert status == expected, err
-    if fault == "pause":
-        assert unknown > 0, summary  # in flight to the hung leader: timed out
+    if unknown:  # in flight to the dead or hung leader past message.timeout.ms
         assert any("_MSG_TIMED_OUT" in e for e in summary["errors"]), summary["errors"]
         assert f"{unknown} of {read} messages with an unknown outcome" in err
     # librdkafka's complaints about the broker went through the tool's logging.
@@ -221,7 +222,8 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
         _value, held_id = held[(record["partition"], record["offset"])]
         assert held_id == record["id"]
     # Every one reported failed is absent: beyond the delivered ones, the topic holds at
-    # most the unknown-outcome ones (some of which may well be there), each once.
-    ours = [v for v, _id in held.values() if v.startswith(b"m-")]
-    assert len(ours) == len(set(ours))
+    # most the unknown-outcome ones (some of which may well be there). kafkaredis sends
+    # each line once; librdkafka's retries around a dead leader can still write a batch
+    # twice, so distinct values are counted.
+    ours = {v for v, _id in held.values() if v.startswith(b"m-")}
     assert delivered <= len(ours) <= delivered + unknown

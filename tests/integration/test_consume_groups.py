@@ -58,11 +58,14 @@ class Member:
 
     def finish(self, timeout: float) -> tuple[int, list[dict[str, Any]], str]:
         status = self.proc.wait(timeout=timeout)
-        for thread in self.readers:
-            thread.join(timeout=10)
+        for thread in self.readers:  # the process is gone: its pipes end
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "a pipe of the finished process was not read out"
         lines = b"".join(self.out).decode().splitlines()
         err = b"".join(self.err).decode()
         assert not re.search(r"^%\d+\|", err, re.M), err  # no raw librdkafka log line
+        bad = [line for line in lines if line and not line.startswith("{")]
+        assert not bad, (bad[:3], err)
         return status, [json.loads(line) for line in lines if line], err
 
 
@@ -170,12 +173,15 @@ def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
     for status, lines, err in results:
         assert status == 0, err
         assert "Traceback" not in err
-        # Each member was given partitions of its own and read from them ...
+        # Each member was given partitions of its own (how much each reads depends on
+        # when the rebalance lands) ...
         assert "assigned this consumer" in err, err
-        assert lines, [(s, len(ln), e) for s, ln, e in results]
         seen += [(r["partition"], r["offset"]) for r in lines]
-    # ... together every message, each once (no member re-read another's) ...
-    assert len(seen) == len(set(seen)) == MESSAGES
+    # ... together every message; each once, unless the group refused a member's commit
+    # (a member expelled while it was blocked: at-least-once, its records read again) ...
+    assert len(set(seen)) == MESSAGES
+    refused = any("commit kept for the revoke" in err for _s, _l, err in results)
+    assert len(seen) == MESSAGES or refused, [err for _s, _l, err in results]
     # ... and none left before its partitions were at their end: all committed to the end.
     per_partition = MESSAGES // PARTITIONS
     assert committed_offsets(bootstrap, group, topic) == dict.fromkeys(

@@ -11,7 +11,8 @@ import pytest
 
 from kafkaredis_cli.canary.max_loss_option import LossLimit
 from kafkaredis_cli.canary.probe import PRODUCER_HEADER, SEQ_HEADER, Probe
-from kafkaredis_cli.canary.run import Canary, RunReport, TickReport, TimerOptions
+from kafkaredis_cli.canary.reports import RunReport, TickReport, TimerOptions
+from kafkaredis_cli.canary.run import Canary
 from kafkaredis_cli.canary.signals import Stopper
 from kafkaredis_cli.canary.statistics import RunStatistics
 from kafkaredis_cli.canary.view import JsonView, PlainView, sparkline, summary_lines, tick_line

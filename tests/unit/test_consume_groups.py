@@ -36,6 +36,11 @@ class StandInConsumer:
             for tp in tps
         ]
 
+    watermarks: dict[int, tuple[int, int]] = {}  # noqa: RUF012 - set per test
+
+    def get_watermark_offsets(self, tp: Any, timeout: float) -> tuple[int, int]:
+        return self.watermarks[tp.partition]
+
     def assign(self, tps: list[Any]) -> None:
         self.calls.append("assign")
         self.assigned = [(tp.partition, tp.offset) for tp in tps]
@@ -64,7 +69,7 @@ def membership(
         assert start.kind is StartKind.BEGINNING
         return [ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_BEGINNING) for tp in partitions]
 
-    group = GroupMembership("g", start, assigned, at_eof, positions, 1.0, incremental)
+    group = GroupMembership("g", start, assigned, at_eof, {}, positions, 1.0, incremental)
     return group, assigned, at_eof
 
 
@@ -88,7 +93,7 @@ def test_an_eager_rebalance_replaces_the_assignment_and_waits_for_the_next() -> 
     at_eof.update({("t", 0), ("t", 1)})
     group.on_revoke(consumer, tps(0, 1, 2))
     assert not assigned and not at_eof and group.has_assignment is False
-    assert group.revocations == 1
+    assert group.rebalances == 2  # assigned, then revoked
     group.on_assign(consumer, tps(1))
     assert assigned == {("t", 1)} and group.has_assignment is True
     assert consumer.calls == ["assign", "assign"]
@@ -174,3 +179,34 @@ def test_waiting_updates_are_bounded() -> None:
     late.mark(updates(4))
     late.mark(updates(4))  # over the bound: counted at once, not kept
     assert late.no_record == 8 and late.given_up == 4
+
+
+def test_an_end_of_partition_from_before_a_rebalance_is_not_believed() -> None:
+    """Reported at their end: 0 (read to 50), 1 (committed at 50 by another member),
+    2 (empty), 3 (nothing read or committed, 50 messages: an outdated end) ."""
+    group, _, _ = membership()
+    consumer = StandInConsumer(committed={1: 50})
+    group._consumed[("t", 0)] = 50  # what the adapter read
+    consumer.watermarks = {0: (0, 50), 1: (0, 50), 2: (7, 7), 3: (0, 50)}
+    keys = {("t", p) for p in range(4)}
+    assert group.really_at_end(consumer, keys) == {("t", 0), ("t", 1), ("t", 2)}
+
+
+def test_from_end_puts_a_partition_at_its_end_before_anything_is_read() -> None:
+    group, _, _ = membership(Start(StartKind.END))
+    consumer = StandInConsumer()
+    group._positions = lambda tps, start: [  # type: ignore[method-assign]
+        ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_END) for tp in tps
+    ]
+    group.on_assign(consumer, tps(0))
+    consumer.watermarks = {0: (0, 50)}
+    assert group.really_at_end(consumer, {("t", 0)}) == {("t", 0)}
+
+
+def test_what_was_read_before_a_partition_came_back_does_not_count() -> None:
+    group, _, _ = membership()
+    consumer = StandInConsumer()  # nothing committed: its commits were refused
+    group._consumed[("t", 5)] = 50
+    consumer.watermarks = {5: (0, 50)}
+    group.on_assign(consumer, tps(5))  # back, from the (missing) committed offset
+    assert group.really_at_end(consumer, {("t", 5)}) == set()

@@ -16,7 +16,7 @@ def app_with_replay() -> FakeApp:
     app = fake_app()
     app.broker.create("t", 1)
     app.broker.create("other", 3)
-    app.mediator.register(ReplayMessage, ReplayMessageHandler(app.store, app.mediator))
+    app.mediator.register(ReplayMessage, ReplayMessageHandler(app.store, app.mediator.send))
     return app
 
 

@@ -158,7 +158,7 @@ class KafkaSettings(BaseModel):
         for server in servers:
             match = _HOSTPORT.match(server)
             if not match or not 0 < int(match.group(2)) < 65536:
-                raise ValueError(f"{server!r} is not host:port")
+                raise ValueError(f"{shown(mask_url(server))!r} is not host:port")
         return ",".join(servers)
 
     @model_validator(mode="after")

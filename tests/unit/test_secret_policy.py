@@ -176,3 +176,12 @@ def test_userinfo_wins_over_query_credentials_as_in_redis_py() -> None:
     target = parse_redis_url("redis://u:p@h:1/0?username=q&password=r")
     assert (target.username, target.password) == ("u", "p")
     assert "password" not in target.options and "username" not in target.options
+
+
+@pytest.mark.parametrize("server", [f"user:{SECRET}@h:9092", f"SASL_SSL://u:{SECRET}@h:9092"])
+def test_a_bootstrap_address_with_a_password_is_refused_without_showing_it(server: str) -> None:
+    from kafkaredis_cli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="is not host:port") as raised:
+        load_settings({"kafka": {"bootstrap_servers": server}})
+    assert SECRET not in str(raised.value)

@@ -21,7 +21,8 @@ from kafkaredis_cli.mediator import Handler, Mediator
 from kafkaredis_cli.settings import Settings
 
 if TYPE_CHECKING:
-    from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
+    from kafkaredis_cli.adapters.kafka_canary import KafkaTopicLayouts
+    from kafkaredis_cli.adapters.kafka_canary_follower import KafkaTopicFollower
 
 Profile = Literal["single", "batch", "timer"]
 
@@ -59,7 +60,8 @@ class App:
 
     def canary_clients(self) -> tuple[KafkaTopicLayouts, KafkaTopicFollower]:
         """The timer's topic layout admin and its independent consumer."""
-        from kafkaredis_cli.adapters.kafka_canary import KafkaTopicFollower, KafkaTopicLayouts
+        from kafkaredis_cli.adapters.kafka_canary import KafkaTopicLayouts
+        from kafkaredis_cli.adapters.kafka_canary_follower import KafkaTopicFollower
 
         conf, timeout = self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s
         return KafkaTopicLayouts(conf, timeout), KafkaTopicFollower(conf, timeout)

@@ -6,6 +6,7 @@ probe       the test message: producer id, per-topic and per-partition sequence,
 max_loss_option  --max-loss: a count or a fraction (loss itself is counted in statistics)
 histogram   latency in fixed memory (log buckets), constant time to record
 ledger      the independent consumer's duplicates and gaps per (producer, topic, partition)
+figures     one scope's counts (Where a tick ran, the Sink for metrics), percentile
 statistics  sent / verified / lost / late / duplicated, in total, per partition and broker:
             where loss is computed (record_lost, and a late probe moved from lost to late)
 metrics     --metrics-port: the same counts for Prometheus

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, Where
+from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, Where
 from kafkaredis_cli.errors import UsageError
 
 PREFIX = "kafkaredis_canary"

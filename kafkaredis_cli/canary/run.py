@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, NoSink, Sink, Where
 from kafkaredis_cli.canary.ledger import Seen
 from kafkaredis_cli.canary.placement import Rotation, TopicLayout
 from kafkaredis_cli.canary.ports import TopicFollower, TopicLayouts
@@ -24,7 +25,7 @@ from kafkaredis_cli.canary.probe import Probe
 from kafkaredis_cli.canary.reports import Arrival, RunReport, TickListener, TickReport, TimerOptions
 from kafkaredis_cli.canary.schedule import Grid, Slot
 from kafkaredis_cli.canary.signals import Stopper
-from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, NoSink, RunStatistics, Sink, Where
+from kafkaredis_cli.canary.statistics import RunStatistics
 from kafkaredis_cli.domain.commands import ProduceMessage, ProduceResult
 from kafkaredis_cli.domain.messages import now_ms
 from kafkaredis_cli.domain.ports import MessageProducer, MessageStore

@@ -17,8 +17,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, Figures
 from kafkaredis_cli.canary.histogram import LogHistogram
-from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, Figures, RunStatistics
+from kafkaredis_cli.canary.statistics import RunStatistics
 
 if TYPE_CHECKING:
     from kafkaredis_cli.canary.reports import RunReport, TickReport, TimerOptions

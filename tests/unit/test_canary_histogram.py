@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from kafkaredis_cli.canary.figures import percentile
 from kafkaredis_cli.canary.histogram import BUCKETS, LogHistogram, bucket_bounds, bucket_of
-from kafkaredis_cli.canary.statistics import percentile
 
 
 def test_every_value_falls_within_its_buckets_bounds_and_buckets_are_narrow():

@@ -5,8 +5,9 @@ from __future__ import annotations
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, Where
 from kafkaredis_cli.canary.metrics import BUCKETS, PrometheusSink
-from kafkaredis_cli.canary.statistics import UNKNOWN_BROKER, RunStatistics, Where
+from kafkaredis_cli.canary.statistics import RunStatistics
 
 P0 = Where("t", 0, 1)
 

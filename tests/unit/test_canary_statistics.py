@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kafkaredis_cli.canary.figures import Where, percentile, reason_of
 from kafkaredis_cli.canary.ledger import Seen
-from kafkaredis_cli.canary.statistics import RunStatistics, Where, percentile, reason_of
+from kafkaredis_cli.canary.statistics import RunStatistics
 
 ME = "me"
 P0 = Where("t", 0, 1)  # partition 0, led by broker 1

@@ -50,6 +50,7 @@ def test_app_wiring_defers_groups_replay_and_canary_modules() -> None:
         "kafkaredis_cli.adapters.kafka_groups",
         "kafkaredis_cli.adapters.kafka_canary",
         "kafkaredis_cli.adapters.kafka_canary_follower",
+        "kafkaredis_cli.adapters.kafka_canary_follower",
         "kafkaredis_cli.handlers.groups",
         "kafkaredis_cli.handlers.replay",
     ):

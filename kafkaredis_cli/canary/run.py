@@ -163,20 +163,11 @@ class Canary:
             where = self._where(record.topic, record.partition)
             was_lost = self.stats.is_pending(probe.topic, probe.seq)
             seen = self.stats.record_arrival(probe.producer_id, where, probe.seq, probe.stream_seq)
-            if seen is Seen.DUPLICATE:
+            late = seen is Seen.FIRST and was_lost
+            if seen is Seen.DUPLICATE or late:
+                what = "late" if late else "duplicate"
                 found.append(
-                    Arrival(
-                        topic=probe.topic,
-                        partition=where.partition,
-                        seq=probe.seq,
-                        what="duplicate",
-                    )
-                )
-            elif seen is Seen.FIRST and was_lost:
-                found.append(
-                    Arrival(
-                        topic=probe.topic, partition=where.partition, seq=probe.seq, what="late"
-                    )
+                    Arrival(topic=probe.topic, partition=where.partition, seq=probe.seq, what=what)
                 )
         return tuple(found)
 
@@ -334,7 +325,7 @@ class Canary:
             duration_ms=(finished - started) * 1000,
             overrun_ms=overrun_s * 1000,
             arrivals=arrivals,
-            figures=self._figures(where),
+            figures=self.stats.figures_at(where),
         )
         self.stats.record_tick(
             ok=report.ok,
@@ -346,15 +337,6 @@ class Canary:
         if cache_error is None:  # Redis just failed this tick: do not wait on it twice
             self._save_stats("running")
         return report
-
-    def _figures(self, where: Where) -> dict[str, Any]:
-        stats = self.stats
-        partition = stats.partitions.get((where.topic, where.partition))
-        broker = stats.brokers.get(where.broker)
-        return {
-            "partition": partition.to_json() if partition is not None else None,
-            "broker": broker.to_json() if broker is not None else None,
-        }
 
     # -- statistics in Redis, for inspect-cache and other terminals -----------------------
     def snapshot(self, status: str) -> dict[str, Any]:

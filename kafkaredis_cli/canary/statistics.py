@@ -227,6 +227,15 @@ class RunStatistics:
     def delivery(self) -> LogHistogram:
         return self.totals.delivery
 
+    def figures_at(self, where: Where) -> dict[str, Any]:
+        """The figures so far of the partition and the broker a tick went to (JSON)."""
+        partition = self.partitions.get((where.topic, where.partition))
+        broker = self.brokers.get(where.broker)
+        return {
+            "partition": partition.to_json() if partition is not None else None,
+            "broker": broker.to_json() if broker is not None else None,
+        }
+
     def recent_percentiles(self) -> tuple[float | None, float | None]:
         """p50 and p99 round trip of the last RECENT ticks (for the live view)."""
         values = sorted(v for v in self.recent if v is not None)

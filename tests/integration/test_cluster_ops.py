@@ -71,7 +71,7 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
             )
         ]
     )[single].result(30)
-    wait_for(lambda: leader_of(bootstrap, single, 0) == 2, 30, what="the RF 1 topic's leader")
+    wait_for(lambda: leader_of(bootstrap, single, 0) == 2, 90, what="the RF 1 topic's leader")
     monkeypatch.setenv("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", bootstrap)
     monkeypatch.setenv("KAFKAREDIS_KAFKA__TOPICS", f"{replicated},{single}")
     monkeypatch.setenv("KAFKAREDIS_KAFKA__EXPECTED_BROKERS", "3")
@@ -87,7 +87,7 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
         return last[0] == 0 and len(known) == 2 and not any("unknown" in c["detail"] for c in known)
 
     try:
-        wait_for(passes, 30, interval=0.5, what="check to pass on the whole cluster")
+        wait_for(passes, 120, interval=0.5, what="check to pass on the whole cluster")
     except AssertionError as exc:
         raise AssertionError([c for c in last[1]["checks"] if not c["ok"]]) from exc
     _, healthy, _ = last
@@ -110,7 +110,7 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
         found.update(status=status, data=data)
         return any(c.get("check") == "brokers" and not c["ok"] for c in data["checks"])
 
-    wait_for(broker_named, 30, interval=0.5, what="check to miss broker 2")
+    wait_for(broker_named, 90, interval=0.5, what="check to miss broker 2")
     assert found["status"] == ExitStatus.FAILED
     failing = {
         (c["check"], c["target"]): c["detail"] for c in found["data"]["checks"] if not c["ok"]
@@ -128,7 +128,7 @@ def test_check_names_a_killed_broker_and_the_partitions_it_left(
         )
         return ("under-replicated", replicated) in failing and ("leaderless", single) in failing
 
-    wait_for(partitions_named, 30, interval=0.5, what="check to name the partitions")
+    wait_for(partitions_named, 90, interval=0.5, what="check to name the partitions")
     under = failing[("under-replicated", replicated)]
     assert under.startswith("under-replicated partitions: 0 (in sync ")
     assert all(f"{p} (in sync" in under for p in range(6))

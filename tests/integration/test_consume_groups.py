@@ -141,7 +141,7 @@ def start_members(
         found = group_members(admin, group)
         return len(found) == 1 and len(found[0].assignment.topic_partitions) == PARTITIONS
 
-    wait_for(first_holds_everything, 30, interval=0.2, what="the first member's assignment")
+    wait_for(first_holds_everything, 90, interval=0.2, what="the first member's assignment")
     others = [Member(kafkaredis_process(command, env)) for _ in range(2)]
     started.extend(others)
     for member in others:
@@ -256,7 +256,7 @@ def test_a_record_written_after_its_message_was_consumed_is_marked_consumed(
         text = b"".join(consumer.out).decode()
         return [json.loads(line) for line in text.splitlines() if line]
 
-    wait_for(lambda: len(consumed_lines()) == 25, 30, what="25 messages consumed")
+    wait_for(lambda: len(consumed_lines()) == 25, 90, what="25 messages consumed")
     seen = consumed_lines()
     settings = RedisSettings(url=SecretStr(services.redis_url), key_prefix=prefix)
     with closing(RedisStore(settings, KeySpace(prefix))) as store:

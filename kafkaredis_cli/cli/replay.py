@@ -41,7 +41,12 @@ def replay(
         bool, typer.Option("--no-verify", help="Do not read the new message back.")
     ] = False,
     ttl: Annotated[
-        int | None, typer.Option("--ttl", min=1, help="TTL of the new Redis record, seconds.")
+        int | None,
+        typer.Option(
+            "--ttl",
+            min=1,
+            help="TTL of the new Redis record, seconds (default: KAFKAREDIS_REDIS__TTL_S).",
+        ),
     ] = None,
     timeout: Annotated[
         float,

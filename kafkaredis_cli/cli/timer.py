@@ -34,7 +34,7 @@ def timer(
         typer.Option(
             "--topic",
             "-t",
-            help="Topic (repeatable; rotated tick by tick). Default: configured.",
+            help="Topic (repeatable; rotated tick by tick). Default: KAFKAREDIS_KAFKA__TOPICS.",
             autocompletion=complete_topic,
         ),
     ] = None,

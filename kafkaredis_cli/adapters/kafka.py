@@ -281,7 +281,11 @@ class KafkaMetadata(KafkaClientBase):
         if self._admin is None:
             from confluent_kafka.admin import AdminClient
 
-            conf = _with_logger(self._conf)
+            # Requests time out before the calls that wait for them: a response that
+            # arrives after its call gave up can abort the process (librdkafka #4605,
+            # with a broker down). A -X socket.timeout.ms wins.
+            request_ms = str(max(1000, int(self._timeout_s * 1000) - 1000))
+            conf = _with_logger({"socket.timeout.ms": request_ms, **self._conf})
             conf["error_cb"] = self._on_error
             try:
                 self._admin = AdminClient(conf)
@@ -337,8 +341,9 @@ class KafkaMetadata(KafkaClientBase):
             try:
                 entry = future.result(timeout=self._timeout_s).get("min.insync.replicas")
                 found[resource.name] = int(entry.value) if entry is not None else None
-            except (ck.KafkaException, ValueError, TypeError) as exc:
-                log.info("min.insync.replicas of %r not read: %s", resource.name, exc)
+            except (ck.KafkaException, ValueError, TypeError, TimeoutError) as exc:
+                # (a broker down may leave the answer out: the row then says "unknown")
+                log.info("min.insync.replicas of %r not read: %r", resource.name, exc)
         return found
 
     def topic_names(self) -> list[str]:

@@ -46,7 +46,10 @@ class KafkaTopicLayouts:
             from confluent_kafka.admin import AdminClient
 
             try:
-                self._admin = AdminClient(_with_logger(self._conf))
+                # Requests time out before the calls waiting for them (librdkafka #4605).
+                request_ms = str(max(1000, int(self._timeout_s * 1000)))
+                conf = {"socket.timeout.ms": request_ms, **self._conf}
+                self._admin = AdminClient(_with_logger(conf))
             except ck.KafkaException as exc:
                 raise from_kafka_exception(exc, "Kafka admin client") from None
         return self._admin
@@ -130,6 +133,10 @@ class KafkaTopicLayouts:
             if kafka_error_name(exc.args[0]) == "TOPIC_ALREADY_EXISTS":
                 return  # someone else (another timer) was first: use theirs
             raise from_kafka_exception(exc, f"create topic {topic!r}") from None
+        except TimeoutError:
+            raise KafkaError(
+                f"create topic {topic!r}: no answer within {self._timeout_s * 2:g}s"
+            ) from None
         leaders = ", ".join(f"{p}:{r[0]}" for p, r in enumerate(assignment))
         actions.append(
             f"created with {len(assignment)} partition(s), replication factor "

@@ -35,12 +35,9 @@ class KafkaGroupAdmin(KafkaMetadata):
     """One AdminClient (made on first use); every call bounded by the Kafka timeout."""
 
     def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
-        # An admin client's metadata request for a named topic would create it. Requests
-        # time out before the call does: a response that arrives after its call gave up
-        # can abort the process in librdkafka (#4605, with a broker down).
-        request_ms = max(1000, int(timeout_s * 1000) - 1000)
-        defaults = {"allow.auto.create.topics": "false", "socket.timeout.ms": str(request_ms)}
-        super().__init__({**defaults, **conf}, timeout_s)
+        # An admin client's metadata request for a named topic would create it. (Its
+        # requests time out before its calls do: see KafkaMetadata.)
+        super().__init__({"allow.auto.create.topics": "false", **conf}, timeout_s)
 
     def _wait(self, future: Future[T], what: str) -> T:
         try:

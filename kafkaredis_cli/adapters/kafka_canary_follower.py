@@ -17,7 +17,7 @@ from typing import Any
 import confluent_kafka as ck
 
 from kafkaredis_cli.adapters.errors import from_kafka_exception
-from kafkaredis_cli.adapters.kafka import _with_logger
+from kafkaredis_cli.adapters.kafka import _with_logger, consumed_record
 from kafkaredis_cli.domain.messages import ConsumedRecord, now_ms
 
 log = logging.getLogger("kafkaredis.kafka")
@@ -113,22 +113,9 @@ class KafkaTopicFollower:
         for msg in messages:
             if msg.error() is not None:
                 continue
-            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-            positions[(topic, partition)] = offset + 1
-            ts_type, ts = msg.timestamp()
-            headers = msg.headers()
-            records.append(
-                ConsumedRecord(
-                    topic,
-                    partition,
-                    offset,
-                    msg.key(),
-                    msg.value(),
-                    tuple(headers) if headers else (),
-                    ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
-                    arrived,
-                )
-            )
+            record = consumed_record(msg, arrived)
+            positions[(record.topic, record.partition)] = record.offset + 1
+            records.append(record)
         with self._lock:
             self._queue.extend(records)
             self._positions.update(positions)

@@ -16,7 +16,7 @@ from kafkaredis_cli.adapters.errors import (
     from_kafka_exception,
     kafka_error_name,
 )
-from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger
+from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger, consumed_record
 from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -236,7 +236,6 @@ class KafkaConsumerAdapter(KafkaClientBase):
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
         records: list[ConsumedRecord] = []
         append, at_eof, next_offset = records.append, self._at_eof, self._next_offset
-        no_timestamp = ck.TIMESTAMP_NOT_AVAILABLE
         consumed_at = now_ms()
         for msg in messages:  # once a message: each accessor is called once
             error = msg.error()
@@ -256,20 +255,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
             if at_eof:
                 at_eof.discard(key)
             next_offset[key] = offset + 1
-            ts_type, ts = msg.timestamp()
-            headers = msg.headers()
-            append(
-                ConsumedRecord(
-                    topic,
-                    partition,
-                    offset,
-                    msg.key(),
-                    msg.value(),
-                    tuple(headers) if headers else (),  # type: ignore[arg-type]
-                    ts if ts_type != no_timestamp else None,
-                    consumed_at,
-                )
-            )
+            append(consumed_record(msg, consumed_at))
         if self._stops:
             records = self._stop_records(records)
         if membership is not None and membership.rebalances != rebalances:

@@ -159,7 +159,10 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
     timing; the claims about each class do not."""
     bootstrap = cluster.bootstrap
     create_topic(bootstrap, topic, 6)
+    # Any broker may answer; one whose metadata lags the creation says "no leader" (-1).
+    wait_for(lambda: leader_of(bootstrap, topic, 0) >= 0, 60, what="partition 0's leader")
     victim = leader_of(bootstrap, topic, 0)
+    assert victim >= 0
     run_env = {**env, "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS": bootstrap}
     # With pause, librdkafka's log at INFO, as JSON lines: through the tool's logging.
     logging = ["--log-level", "INFO", "--log-format", "json"] if fault == "pause" else []

@@ -278,6 +278,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
             return False
         if membership is None:
             return True
+        if not membership.commits_settled(self._client()):
+            return False  # read to the end, but not yet committed: poll on, then again
         ended = self._assigned - self._done
         doubtful = ended - membership.really_at_end(self._client(), ended) if ended else set()
         self._at_eof -= doubtful  # read on: the end of those is reported again

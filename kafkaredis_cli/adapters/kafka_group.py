@@ -147,6 +147,14 @@ class GroupMembership:
             return
         self.uncommitted = {}
 
+    def commits_settled(self, consumer: Any) -> bool:
+        """Retry the commit a rebalance refused; True once nothing is waiting for one.
+        A member that keeps its partitions through the rebalance (cooperative) is never
+        revoked: without this it could leave at the end with those offsets uncommitted."""
+        if self.uncommitted:
+            self.commit(consumer, {})
+        return not self.uncommitted
+
     def _commit_refused(self, consumer: Any, keys: set[TopicPart]) -> None:
         due = {k: o for k, o in self.uncommitted.items() if k in keys}
         if not due:

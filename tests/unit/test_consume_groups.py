@@ -126,6 +126,19 @@ def test_a_commit_refused_by_a_rebalance_is_made_on_revoke() -> None:
     assert group.uncommitted == {}
 
 
+def test_a_member_keeping_its_partitions_commits_what_a_rebalance_refused() -> None:
+    group, _, _ = membership(incremental=True)
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1))
+    consumer.refuse_commits_with = ck.KafkaError.REBALANCE_IN_PROGRESS
+    group.commit(consumer, {("t", 0): 10})
+    assert group.commits_settled(consumer) is False  # still refused: not settled
+    consumer.refuse_commits_with = None
+    assert group.commits_settled(consumer) is True  # no revoke came: committed anyway
+    assert consumer.commits == [{0: 10}]
+    assert group.commits_settled(consumer) is True and consumer.commits == [{0: 10}]
+
+
 def test_a_commit_failing_for_another_reason_is_an_error() -> None:
     group, _, _ = membership()
     consumer = StandInConsumer()

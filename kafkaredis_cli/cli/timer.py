@@ -73,8 +73,13 @@ def timer(
         typer.Option("--metrics-port", help="Serve Prometheus metrics on /metrics at this port."),
     ] = None,
     metrics_host: Annotated[
-        str, typer.Option("--metrics-host", help="Address /metrics listens on.")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(
+            "--metrics-host",
+            help="Address /metrics listens on (with --metrics-port).",
+            show_default="127.0.0.1",
+        ),
+    ] = None,
 ) -> None:
     """Send a test message every --interval seconds, read it back, report latency and loss.
 
@@ -99,6 +104,9 @@ def timer(
         raise UsageError(f"--timeout must be more than 0 seconds, at most a week (got {timeout:g})")
     if metrics_port is not None and not 0 < metrics_port < 65536:
         raise UsageError(f"--metrics-port must be 1..65535 (got {metrics_port})")
+    if metrics_host is not None and metrics_port is None:
+        raise UsageError("--metrics-host needs --metrics-port (the port /metrics listens on)")
+    metrics_host = metrics_host or "127.0.0.1"
     for name in topic or []:
         problem = topic_problem(name)
         if problem:

@@ -92,7 +92,6 @@ def timer(
     from kafkaredis_cli.canary.reports import TimerOptions, TimerView
     from kafkaredis_cli.canary.signals import stop_on_signals
     from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
-    from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help
 
     if not (0 < interval <= MAX_SECONDS):  # also nan and inf
         raise UsageError(
@@ -108,9 +107,7 @@ def timer(
         raise UsageError("--metrics-host needs --metrics-port (the port /metrics listens on)")
     metrics_host = metrics_host or "127.0.0.1"
     for name in topic or []:
-        problem = topic_problem(name)
-        if problem:
-            raise UsageError(f"--topic {problem}")
+        state(ctx).topic(name)  # checked: a usage error names a bad one
     limit = LossLimit.parse(max_loss)
     settings = state(ctx).settings()
 

@@ -29,6 +29,7 @@ from kafkaredis_cli.domain.messages import (
     kafkaredis_headers,
     stamp,
 )
+from kafkaredis_cli.domain.partitions import check_partition
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
 from kafkaredis_cli.domain.records import MessageRecord, Status
 from kafkaredis_cli.errors import (
@@ -36,7 +37,6 @@ from kafkaredis_cli.errors import (
     KafkaRedisError,
     RedisError,
     UnknownOutcome,
-    UsageError,
 )
 from kafkaredis_cli.signals import ForcedStop
 
@@ -317,10 +317,8 @@ def _forced_result(run: _BatchRun, command: ProduceBatch, elapsed_s: float) -> B
 
 
 def _check_partition(topic: str, message: OutgoingMessage, partitions: int) -> None:
-    if message.partition is not None and not 0 <= message.partition < partitions:
-        raise UsageError(
-            f"topic {topic!r} has partitions 0..{partitions - 1}, not {message.partition}"
-        )
+    if message.partition is not None:
+        check_partition(topic, message.partition, partitions)
 
 
 class _InputError(Exception):

@@ -13,12 +13,13 @@ from typing import Any
 from kafkaredis_cli.domain.commands import (
     BatchProgress,
     BatchResult,
-    ConsumeMessage,
     ProduceBatch,
     ProduceMessage,
     ProduceResult,
     ReadBack,
+    ReadRanges,
 )
+from kafkaredis_cli.domain.consumed_updates import consumed_update
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
     DeliveryReport,
@@ -28,6 +29,7 @@ from kafkaredis_cli.domain.messages import (
     kafkaredis_headers,
     stamp,
 )
+from kafkaredis_cli.domain.partitions import check_partition
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageProducer, MessageStore
 from kafkaredis_cli.domain.records import MessageRecord, Status
 from kafkaredis_cli.errors import (
@@ -35,7 +37,6 @@ from kafkaredis_cli.errors import (
     KafkaRedisError,
     RedisError,
     UnknownOutcome,
-    UsageError,
 )
 from kafkaredis_cli.signals import ForcedStop
 
@@ -143,10 +144,9 @@ class ProduceMessageHandler(_ProduceHandler):
     ) -> tuple[bool, str | None, ConsumedRecord | None]:
         where = f"{report.message.topic}[{report.partition}]@{report.offset}"
         result = self._read_ranges(
-            ConsumeMessage(
+            ReadRanges(
                 topic=report.message.topic,
                 ranges={report.partition: (report.offset, report.offset)},
-                update_cache=False,
                 timeout_s=timeout_s,
             )
         )
@@ -270,18 +270,8 @@ class ProduceBatchHandler(_ProduceHandler):
                 assert raw_id is not None
                 verified += 1
                 if cache_on:
-                    consumed_at = record.consumed_at_ms
-                    try:
-                        sent_at = int(sent) if sent else 0
-                    except ValueError:
-                        sent_at = 0
                     updates.append(
-                        ConsumedUpdate(
-                            raw_id.decode(),
-                            consumed_at,
-                            float(consumed_at - sent_at),
-                            verified_status,
-                        )
+                        consumed_update(raw_id, sent, record.consumed_at_ms, verified_status)
                     )
                     if len(updates) >= CACHE_CHUNK:
                         run.mark(updates)
@@ -289,10 +279,9 @@ class ProduceBatchHandler(_ProduceHandler):
 
         try:
             self._read_ranges(
-                ConsumeMessage(
+                ReadRanges(
                     topic=command.topic,
                     ranges=ranges,
-                    update_cache=False,
                     timeout_s=command.timeout_s,
                     sink=check,
                     should_stop=command.should_stop,
@@ -328,10 +317,8 @@ def _forced_result(run: _BatchRun, command: ProduceBatch, elapsed_s: float) -> B
 
 
 def _check_partition(topic: str, message: OutgoingMessage, partitions: int) -> None:
-    if message.partition is not None and not 0 <= message.partition < partitions:
-        raise UsageError(
-            f"topic {topic!r} has partitions 0..{partitions - 1}, not {message.partition}"
-        )
+    if message.partition is not None:
+        check_partition(topic, message.partition, partitions)
 
 
 class _InputError(Exception):

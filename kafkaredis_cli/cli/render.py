@@ -6,14 +6,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.encodings import Encoding, show
 from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
 from kafkaredis_cli.formatting import ms, ms_json
 
 if TYPE_CHECKING:  # annotations only: not loaded for --help
+    from rich.table import Table
+
     from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
     from kafkaredis_cli.domain.messages import ConsumedRecord
     from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
@@ -201,6 +201,8 @@ def cache_entry(entry: CacheEntry, as_json: bool) -> None:
             data["value"] = entry.value
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -240,6 +242,8 @@ def cache_list(entries: list[CacheEntry], as_json: bool) -> None:
             [{"key": e.key, "type": e.type, "ttl_s": e.ttl_s, **(e.value or {})} for e in entries]
         )
         return
+    from rich.table import Table
+
     table = Table("key", "type", "ttl", "topic", "partition", "offset", "status")
     table.columns[0].no_wrap = True
     for e in entries:
@@ -278,6 +282,8 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()

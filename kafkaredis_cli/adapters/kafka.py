@@ -19,7 +19,6 @@ from kafkaredis_cli.domain.cluster_health import ClusterInfo, PartitionState
 from kafkaredis_cli.domain.messages import (
     ID_HEADER,
     SENT_AT_HEADER,
-    ConsumedRecord,
     DeliveryReport,
     DeliveryTally,
     StampedMessage,
@@ -37,22 +36,6 @@ def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
     full: dict[str, Any] = dict(conf)
     full["logger"] = librdkafka_log
     return full
-
-
-def consumed_record(msg: Any, arrived_ms: int) -> ConsumedRecord:
-    """A confluent-kafka message without an error -> the record the handlers see."""
-    ts_type, ts = msg.timestamp()
-    headers = msg.headers()
-    return ConsumedRecord(
-        msg.topic(),
-        msg.partition(),
-        msg.offset(),
-        msg.key(),
-        msg.value(),
-        tuple(headers) if headers else (),
-        ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
-        arrived_ms,
-    )
 
 
 class KafkaClientBase:

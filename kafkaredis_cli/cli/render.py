@@ -62,7 +62,10 @@ def produce_result(
         lines.append(f"verified   NO: {result.verify_error}")
     else:
         lines.append("verified   not asked (--no-verify)")
-    out.print("\n".join(lines), markup=False)
+    if result.cache_error or result.verify_error:  # a library's text: rich makes it safe
+        out.print("\n".join(lines), markup=False)
+    else:  # names checked when parsed, ids, numbers: no need to load rich for them
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 def batch_result(result: BatchResult, as_json: bool) -> None:

@@ -92,6 +92,11 @@ class KafkaConsumerAdapter(KafkaClientBase):
             self._consumer = self._new_client(ck.Consumer, "consumer", conf)
         return self._consumer
 
+    def connect(self) -> None:
+        """Create the client now (no group, no assignment): librdkafka connects in its own
+        threads while the caller does other work."""
+        self._client()
+
     def _metadata_client(self) -> Any:
         return self._client()
 

@@ -132,7 +132,7 @@ def produce(
 
     if message is not None:
         timeout = timeout or SINGLE_TIMEOUT_S
-        app = cli.app("single", delivery_timeout_s=timeout)
+        app = cli.app("single", delivery_timeout_s=timeout, will_read_back=not no_verify)
         try:
             result = app.mediator.send(
                 ProduceMessage(

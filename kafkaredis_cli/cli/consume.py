@@ -1,13 +1,10 @@
 """`kafkaredis consume`: read a topic, update the Redis records, commit after handling."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
@@ -105,6 +102,7 @@ def consume(
     ] = None,
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
+    from kafkaredis_cli.cli import render
     from kafkaredis_cli.domain.commands import ConsumeMessage
     from kafkaredis_cli.domain.filters import MessageFilter
     from kafkaredis_cli.domain.positions import End, Start

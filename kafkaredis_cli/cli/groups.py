@@ -1,7 +1,5 @@
 """`kafkaredis groups`, `groups lag` and `groups reset`: consumer groups and their offsets."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,7 +21,7 @@ groups_app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _send(ctx: typer.Context, command: Command[Any]) -> Any:
+def _send(ctx: typer.Context, command: "Command[Any]") -> Any:
     app = state(ctx).app()
     try:
         return app.mediator.send(command)
@@ -110,7 +108,7 @@ def lag(
         raise CheckFailed(f"lag over --max-lag {max_lag}: {named}")
 
 
-def _print_lag(found: list[GroupLag], as_json: bool) -> None:
+def _print_lag(found: "list[GroupLag]", as_json: bool) -> None:
     if as_json:
         print_json(
             [
@@ -216,7 +214,7 @@ def _target(
     to_offset: int | None,
     to_time: str | None,
     shift_by: int | None,
-) -> ResetTarget:
+) -> "ResetTarget":
     from kafkaredis_cli.domain.groups import ResetKind, ResetTarget
 
     chosen: list[ResetTarget] = []
@@ -247,7 +245,7 @@ def _time_ms(text: str) -> int:
     return moment
 
 
-def _print_plan(plan: ResetPlan, as_json: bool) -> None:
+def _print_plan(plan: "ResetPlan", as_json: bool) -> None:
     rows = [{"partition": r.partition, "current": r.current, "new": r.new} for r in plan.rows]
     if as_json:
         print_json(

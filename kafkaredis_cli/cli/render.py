@@ -6,14 +6,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.encodings import Encoding, show
 from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
 from kafkaredis_cli.formatting import ms, ms_json
 
 if TYPE_CHECKING:  # annotations only: not loaded for --help
+    from rich.table import Table
+
     from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
     from kafkaredis_cli.domain.messages import ConsumedRecord
     from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
@@ -62,7 +62,10 @@ def produce_result(
         lines.append(f"verified   NO: {result.verify_error}")
     else:
         lines.append("verified   not asked (--no-verify)")
-    out.print("\n".join(lines), markup=False)
+    if result.cache_error or result.verify_error:  # a library's text: rich makes it safe
+        out.print("\n".join(lines), markup=False)
+    else:  # names checked when parsed, ids, numbers: no need to load rich for them
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 def batch_result(result: BatchResult, as_json: bool) -> None:
@@ -212,6 +215,8 @@ def cache_entry(entry: CacheEntry, as_json: bool) -> None:
             data["value"] = entry.value
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -251,6 +256,8 @@ def cache_list(entries: list[CacheEntry], as_json: bool) -> None:
             [{"key": e.key, "type": e.type, "ttl_s": e.ttl_s, **(e.value or {})} for e in entries]
         )
         return
+    from rich.table import Table
+
     table = Table("key", "type", "ttl", "topic", "partition", "offset", "status")
     table.columns[0].no_wrap = True
     for e in entries:
@@ -289,6 +296,8 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()

@@ -28,7 +28,13 @@ def _modules_after(*args: str) -> set[str]:
 def test_help_loads_no_settings_no_clients() -> None:
     loaded = _modules_after("--help")
     assert "kafkaredis_cli.cli.app" in loaded  # the probe ran the CLI
-    for heavy in ("pydantic_settings", "kafkaredis_cli.settings", "confluent_kafka", "redis"):
+    for heavy in (
+        "pydantic_settings",
+        "kafkaredis_cli.settings",
+        "confluent_kafka",
+        "redis",
+        "rich",
+    ):
         assert heavy not in loaded, heavy
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kafkaredis_cli.cli.console import out, print_json
@@ -141,40 +141,51 @@ def consumed_table_line(
     )
 
 
-def consumed_sink(
+def consumed_writer(
     fmt: str, key_encoding: Encoding, value_encoding: Encoding
-) -> Callable[[ConsumedRecord], None]:
-    """What `consume` hands each record to: plain buffered writes in every format (no rich
-    per line), flushed once a fetch by `flush_consumed`."""
+) -> Callable[[Sequence[ConsumedRecord]], None]:
+    """What `consume` hands each fetch's records to: one write of all their lines in every
+    format (no rich per line), then flushed."""
     if fmt == "raw":
         write_bytes = sys.stdout.buffer.write
         if value_encoding is Encoding.text:
 
-            def raw(record: ConsumedRecord) -> None:
-                write_bytes((record.value or b"") + b"\n")
+            def raw(records: Sequence[ConsumedRecord]) -> None:
+                write_bytes(b"\n".join([r.value or b"" for r in records]) + b"\n")
+                _flush()
 
             return raw
 
-        def raw_encoded(record: ConsumedRecord) -> None:
-            value = show(record.value or b"", value_encoding)
-            write_bytes(value.encode("ascii") + b"\n")
+        def raw_encoded(records: Sequence[ConsumedRecord]) -> None:
+            values = [show(r.value or b"", value_encoding) for r in records]
+            write_bytes(("\n".join(values) + "\n").encode("ascii"))
+            _flush()
 
         return raw_encoded
     if fmt == "json":
         import orjson  # ~20x the standard library's encoder on these small objects
 
-        write_line = sys.stdout.buffer.write
+        write_bytes = sys.stdout.buffer.write
         dumps = orjson.dumps
         newline = orjson.OPT_APPEND_NEWLINE
 
-        def as_json(record: ConsumedRecord) -> None:
-            write_line(dumps(consumed_json(record, key_encoding, value_encoding), option=newline))
+        def as_json(records: Sequence[ConsumedRecord]) -> None:
+            write_bytes(
+                b"".join(
+                    [
+                        dumps(consumed_json(r, key_encoding, value_encoding), option=newline)
+                        for r in records
+                    ]
+                )
+            )
+            _flush()
 
         return as_json
     write = sys.stdout.write
 
-    def as_table(record: ConsumedRecord) -> None:
-        write(consumed_table_line(record, key_encoding, value_encoding))
+    def as_table(records: Sequence[ConsumedRecord]) -> None:
+        write("".join([consumed_table_line(r, key_encoding, value_encoding) for r in records]))
+        _flush()
 
     return as_table
 
@@ -183,8 +194,8 @@ def _shown(raw: bytes | None, encoding: Encoding) -> str:
     return "null" if raw is None else show(raw, encoding)
 
 
-def flush_consumed() -> None:
-    """After each fetch's lines: raw lines are not flushed one by one."""
+def _flush() -> None:
+    """After each fetch's lines: lines are not flushed one by one."""
     sys.stdout.flush()
     sys.stdout.buffer.flush()
 

@@ -15,7 +15,8 @@ from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, Produce
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
-from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
+from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Handler, Mediator
 from kafkaredis_cli.settings import Settings

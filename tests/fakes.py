@@ -28,7 +28,8 @@ from kafkaredis_cli.domain.positions import Start, StartKind
 from kafkaredis_cli.domain.records import MessageRecord
 from kafkaredis_cli.errors import KafkaError, RedisError
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
-from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
+from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
 

@@ -9,13 +9,14 @@ from rich.table import Table
 
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import print_json
+from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed
 
 
 def check(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
     brokers: Annotated[
         int | None,
         typer.Option(

@@ -11,12 +11,18 @@ from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.cache_wiring import register_cache_handlers
-from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
+from kafkaredis_cli.domain.commands import (
+    ConsumeMessage,
+    ProduceBatch,
+    ProduceMessage,
+    ReadRanges,
+)
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
 from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
 from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
+from kafkaredis_cli.handlers.read_back import ReadRangesHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Handler, Mediator
 from kafkaredis_cli.settings import Settings
@@ -103,11 +109,12 @@ def build_app(
 
     ttl = settings.redis.ttl_s
     register_cache_handlers(mediator, store)
-    consume = ConsumeMessageHandler(new_consumer, shared_readback, store)
-    produce_one = ProduceMessageHandler(producer, store, consume.handle, ttl)
+    read_back = ReadRangesHandler(shared_readback)
+    produce_one = ProduceMessageHandler(producer, store, read_back.handle, ttl)
     mediator.register(ProduceMessage, produce_one)
-    mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, consume.handle, ttl))
-    mediator.register(ConsumeMessage, consume)
+    mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, read_back.handle, ttl))
+    mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, store))
+    mediator.register(ReadRanges, read_back)
     # Built on their first command: a one-shot produce never loads confluent-kafka's admin.
     group_admin: list[Any] = []
 

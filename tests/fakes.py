@@ -15,7 +15,7 @@ from typing import Any
 
 from kafkaredis_cli.behaviours import TimingBehaviour
 from kafkaredis_cli.cache_wiring import register_cache_handlers
-from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage
+from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceBatch, ProduceMessage, ReadRanges
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
     DeliveryReport,
@@ -30,6 +30,7 @@ from kafkaredis_cli.errors import KafkaError, RedisError
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
 from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
 from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
+from kafkaredis_cli.handlers.read_back import ReadRangesHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
 
@@ -464,10 +465,12 @@ def fake_app(
         return consumer
 
     cache = store if with_store else None
-    consume = ConsumeMessageHandler(new_consumer, lambda: readback, cache)
-    mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, consume.handle, ttl_s))
-    mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, consume.handle, ttl_s))
-    mediator.register(ConsumeMessage, consume)
+    read_back = ReadRangesHandler(lambda: readback)
+    read = read_back.handle
+    mediator.register(ProduceMessage, ProduceMessageHandler(producer, cache, read, ttl_s))
+    mediator.register(ProduceBatch, ProduceBatchHandler(producer, cache, read, ttl_s))
+    mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, cache))
+    mediator.register(ReadRanges, read_back)
     register_cache_handlers(mediator, store)
     return FakeApp(broker, producer, store, mediator, consumers, readback)
 

@@ -171,14 +171,42 @@ class KafkaProducerAdapter(KafkaClientBase):
         self._producer: ck.Producer | None = None
         self._sent_at: tuple[int, bytes] = (-1, b"")
         self._counted: tuple[DeliveryTally, Callable[[Any, Any], None]] | None = None
+        self._pid_asked = False
 
     def _client(self) -> ck.Producer:
         if self._producer is None:
             self._producer = self._new_client(ck.Producer, "producer", _with_logger(self._conf))
         return self._producer
 
+    def connect(self) -> None:
+        """Create the client now: librdkafka connects (and, idempotent, prepares to ask
+        for a producer id) in its own threads while the caller does other work."""
+        self._client()
+
     def _metadata_client(self) -> Any:
         return self._client()
+
+    def check_topic(self, topic: str) -> int:
+        first = not self._known_topics and not self._pid_asked
+        count = super().check_topic(topic)
+        if first and self._conf.get("enable.idempotence", "").lower() == "true":
+            self._ask_for_producer_id(topic)
+        return count
+
+    def _ask_for_producer_id(self, topic: str) -> None:
+        """One more metadata request, so the first send does not wait ~0.5 s.
+
+        An idempotent producer cannot send before it has a producer id. librdkafka asks for
+        one after a metadata answer from a broker it has learned from the bootstrap answer,
+        else only on a 500 ms timer; the first answer usually comes from the bootstrap
+        connection, which is then dropped. This request waits for a learned broker, and its
+        answer starts the producer id request (1 round trip when it is already under way).
+        """
+        self._pid_asked = True
+        try:
+            self._client().list_topics(topic, timeout=self._timeout_s)
+        except ck.KafkaException as exc:  # the topic was just found: only time is lost
+            log.debug("metadata for the producer id: %s", exc)
 
     def _serve_errors(self) -> None:
         if self._producer is not None:

@@ -22,8 +22,9 @@ from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
     now_ms,
 )
+from kafkaredis_cli.domain.partitions import check_partition
 from kafkaredis_cli.domain.positions import End, EndKind, Start, StartKind
-from kafkaredis_cli.errors import KafkaError, UsageError
+from kafkaredis_cli.errors import KafkaError
 
 log = logging.getLogger("kafkaredis.kafka")
 
@@ -81,8 +82,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
         reset = "latest" if start is not None and start.kind is StartKind.END else "earliest"
         consumer = self._client(group, reset)
         partitions = self.check_topic(topic)
-        if partition is not None and not 0 <= partition < partitions:
-            raise UsageError(f"topic {topic!r} has partitions 0..{partitions - 1}, not {partition}")
+        if partition is not None:
+            check_partition(topic, partition, partitions)
         if group is not None and partition is None:
             membership = self._membership = GroupMembership(
                 group,

@@ -7,6 +7,7 @@ import re
 from typing import Any, NamedTuple, Protocol
 
 from kafkaredis_cli.canary.histogram import LogHistogram
+from kafkaredis_cli.formatting import ms_json
 
 UNKNOWN_BROKER = -1
 
@@ -101,7 +102,7 @@ class Figures:
             "late": self.late,
             "duplicated": self.duplicated,
             "cache_failed": self.cache_failed,
-            "round_trip_p50_ms": None if rt_p50 is None else round(rt_p50, 3),
-            "round_trip_p99_ms": None if rt_p99 is None else round(rt_p99, 3),
+            "round_trip_p50_ms": ms_json(rt_p50),
+            "round_trip_p99_ms": ms_json(rt_p99),
             "last_error": self.last_error,
         }

@@ -14,6 +14,8 @@ import math
 from bisect import bisect_left
 from itertools import accumulate
 
+from kafkaredis_cli.formatting import ms_json
+
 _EXACT = 128  # values below this many µs have a bucket each
 _HALF = _EXACT // 2  # buckets per power of two above that
 _MAX_SHIFT = 33  # 2^40 µs
@@ -89,14 +91,11 @@ class LogHistogram:
         return self.percentiles(p)[0]
 
     def summary(self) -> dict[str, float | int | None]:
-        def r(value: float | None) -> float | None:
-            return None if value is None else round(value, 3)
-
         p50, p95, p99 = self.percentiles(50, 95, 99)
         return {
-            "p50": r(p50),
-            "p95": r(p95),
-            "p99": r(p99),
-            "max": r(self.max),
+            "p50": ms_json(p50),
+            "p95": ms_json(p95),
+            "p99": ms_json(p99),
+            "max": ms_json(self.max),
             "count": self.count,
         }

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from kafkaredis_cli.canary.max_loss_option import LossLimit
 from kafkaredis_cli.canary.placement import TopicLayout
 from kafkaredis_cli.canary.statistics import RunStatistics
+from kafkaredis_cli.formatting import ms_json
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,16 +78,13 @@ class TickReport:
         return "verified" if self.verified else "lost"
 
     def to_json(self) -> dict[str, Any]:
-        def ms(value: float | None) -> float | None:
-            return None if value is None else round(value, 3)
-
         return {
             "type": "tick",
             "tick": self.tick,
             "slot": self.slot,
             "scheduled_at": self.scheduled_at_ms,
             "started_at": self.started_at_ms,
-            "late_ms": ms(self.late_ms),
+            "late_ms": ms_json(self.late_ms),
             "late": self.late,
             "skipped": self.skipped,
             "topic": self.topic,
@@ -101,12 +99,12 @@ class TickReport:
             "delivered": self.delivered,
             "verified": self.verified,
             "cached": self.cached,
-            "delivery_ms": ms(self.delivery_ms),
-            "round_trip_ms": ms(self.round_trip_ms),
+            "delivery_ms": ms_json(self.delivery_ms),
+            "round_trip_ms": ms_json(self.round_trip_ms),
             "error": self.error,
             "cache_error": self.cache_error,
-            "duration_ms": ms(self.duration_ms),
-            "overrun_ms": ms(self.overrun_ms),
+            "duration_ms": ms_json(self.duration_ms),
+            "overrun_ms": ms_json(self.overrun_ms),
             "arrived_late": [a.to_json() for a in self.arrivals if a.what == "late"],
             "duplicates": [a.to_json() for a in self.arrivals if a.what == "duplicate"],
             **({"figures": self.figures} if self.figures is not None else {}),

@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kafkaredis_cli.canary.arrivals import count_arrivals
 from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, NoSink, Sink, Where
-from kafkaredis_cli.canary.ledger import Seen
 from kafkaredis_cli.canary.placement import Rotation, TopicLayout
 from kafkaredis_cli.canary.ports import TopicFollower, TopicLayouts
 from kafkaredis_cli.canary.probe import Probe
@@ -32,9 +32,6 @@ from kafkaredis_cli.domain.ports import MessageProducer, MessageStore
 from kafkaredis_cli.errors import ConfigError, KafkaRedisError, UsageError
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
-
-if TYPE_CHECKING:
-    pass
 
 STATS_TTL_MIN_S = 60
 
@@ -154,22 +151,7 @@ class Canary:
         """Count what the independent consumer read since the last call."""
         if self._follower is None:
             return ()
-        found: list[Arrival] = []
-        for record in self._follower.take():
-            probe = Probe.from_message(record.topic, record.value, record.headers, record.partition)
-            if probe is None:
-                self.stats.ledger.not_probes += 1
-                continue
-            where = self._where(record.topic, record.partition)
-            was_lost = self.stats.is_pending(probe.topic, probe.seq)
-            seen = self.stats.record_arrival(probe.producer_id, where, probe.seq, probe.stream_seq)
-            late = seen is Seen.FIRST and was_lost
-            if seen is Seen.DUPLICATE or late:
-                what = "late" if late else "duplicate"
-                found.append(
-                    Arrival(topic=probe.topic, partition=where.partition, seq=probe.seq, what=what)
-                )
-        return tuple(found)
+        return count_arrivals(self._follower.take(), self.stats, self._where)
 
     def _finish_reading(self) -> None:
         """At the end: what is still in flight delivered (or given up), then the

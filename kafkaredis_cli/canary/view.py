@@ -8,7 +8,6 @@ and per partition and what the independent consumer read.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,16 +19,13 @@ from rich.text import Text
 from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, Figures
 from kafkaredis_cli.canary.histogram import LogHistogram
 from kafkaredis_cli.canary.statistics import RunStatistics
+from kafkaredis_cli.formatting import ms, write_json_line
 
 if TYPE_CHECKING:
     from kafkaredis_cli.canary.reports import RunReport, TickReport, TimerOptions
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 FAILED_MARK = "×"
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} ms"
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -60,14 +56,14 @@ def counts_line(stats: RunStatistics) -> str:
 
 def latency_line(name: str, latency: LogHistogram) -> str:
     p50, p95, p99 = latency.percentiles(50, 95, 99)
-    return f"{name:<11} p50 {_ms(p50)}  p95 {_ms(p95)}  p99 {_ms(p99)}  max {_ms(latency.max)}"
+    return f"{name:<11} p50 {ms(p50)}  p95 {ms(p95)}  p99 {ms(p99)}  max {ms(latency.max)}"
 
 
 def figures_line(figures: Figures) -> str:
     p50, p99 = figures.round_trip.percentiles(50, 99)
     line = (
         f"sent {figures.sent}  verified {figures.verified}  lost {figures.lost}  "
-        f"late {figures.late}  duplicated {figures.duplicated}  p50 {_ms(p50)}  p99 {_ms(p99)}"
+        f"late {figures.late}  duplicated {figures.duplicated}  p50 {ms(p50)}  p99 {ms(p99)}"
     )
     if figures.lost or figures.produce_failed or figures.cache_failed:
         line += f"  last error: {figures.last_error}"
@@ -164,7 +160,7 @@ def tick_line(report: TickReport) -> str:
     parts = [f"tick {report.tick}", f"slot {report.slot}", where, f"seq {report.seq}"]
     if report.verified:
         parts.append(
-            f"verified  round trip {_ms(report.round_trip_ms)}  delivery {_ms(report.delivery_ms)}"
+            f"verified  round trip {ms(report.round_trip_ms)}  delivery {ms(report.delivery_ms)}"
         )
     else:
         parts.append(f"LOST: {report.error}")
@@ -207,9 +203,7 @@ class JsonView:
         self._stream = stream
 
     def _write(self, data: dict[str, Any]) -> None:
-        stream = self._stream or sys.stdout
-        stream.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
-        stream.flush()
+        write_json_line(self._stream or sys.stdout, data)
 
     def start(self, options: TimerOptions, stats_key: str) -> None:
         pass
@@ -295,7 +289,7 @@ class LiveView:
         recent_p50, recent_p99 = stats.recent_percentiles()
         recent = Text("recent      ")
         recent.append(sparkline(list(stats.recent)), style="cyan")
-        recent.append(f"  p50 {_ms(recent_p50)}  p99 {_ms(recent_p99)}", style="dim")
+        recent.append(f"  p50 {ms(recent_p50)}  p99 {ms(recent_p99)}", style="dim")
         parts: list[Any] = [head, counts, latency, recent]
         scopes = Table.grid(padding=(0, 2))
         rows: list[tuple[str, Figures]] = [
@@ -312,8 +306,8 @@ class LiveView:
                 Text(f"lost {figures.lost}", style="red" if figures.lost else ""),
                 f"late {figures.late}",
                 f"duplicated {figures.duplicated}",
-                f"p50 {_ms(p50)}",
-                f"p99 {_ms(p99)}",
+                f"p50 {ms(p50)}",
+                f"p99 {ms(p99)}",
                 Text(figures.last_error or "", style="red") if bad else "",
             )
         parts.append(scopes)

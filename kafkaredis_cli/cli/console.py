@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from rich.console import Console
+
+from kafkaredis_cli.formatting import write_json_line
 
 # Piped output is not cut to 80 columns: tables keep whole keys and values.
 _PIPE_WIDTH = None if sys.stdout.isatty() else 200
@@ -40,8 +41,7 @@ def info(message: str) -> None:
 
 def print_json(data: Any) -> None:
     """One JSON document (one line) on stdout."""
-    sys.stdout.write(json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    write_json_line(sys.stdout, data)
 
 
 def stdout_is_terminal() -> bool:

@@ -11,16 +11,13 @@ from rich.table import Table
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.encodings import Encoding, show
 from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
+from kafkaredis_cli.formatting import ms, ms_json
 
 if TYPE_CHECKING:  # annotations only: not loaded for --help
     from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
     from kafkaredis_cli.domain.messages import ConsumedRecord
     from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
     from kafkaredis_cli.keys import KeySpace
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} ms"
 
 
 def produce_result(
@@ -37,15 +34,13 @@ def produce_result(
                 "offset": result.offset,
                 "sent_at": result.sent_at_ms,
                 "delivered_at": result.delivered_at_ms,
-                "delivery_ms": round(result.delivery_ms, 3),
+                "delivery_ms": ms_json(result.delivery_ms),
                 "cached": result.cached,
                 "cache_key": cache_key,
                 "cache_error": result.cache_error,
                 "verified": result.verified,
                 "verify_error": result.verify_error,
-                "round_trip_ms": None
-                if result.round_trip_ms is None
-                else round(result.round_trip_ms, 3),
+                "round_trip_ms": ms_json(result.round_trip_ms),
             }
         )
         return
@@ -53,7 +48,7 @@ def produce_result(
         f"delivered  {result.topic} partition {result.partition} offset {result.offset}",
         f"id         {result.id}",
         *([f"replay of  {replay_of}"] if replay_of else []),
-        f"sent       {iso(result.sent_at_ms)}  (delivery {_ms(result.delivery_ms)})",
+        f"sent       {iso(result.sent_at_ms)}  (delivery {ms(result.delivery_ms)})",
     ]
     if result.cached:
         lines.append(f"cached     {cache_key}")
@@ -62,7 +57,7 @@ def produce_result(
     else:
         lines.append("cached     no (--no-cache)")
     if result.verified:
-        lines.append(f"verified   read back in {_ms(result.round_trip_ms)}")
+        lines.append(f"verified   read back in {ms(result.round_trip_ms)}")
     elif result.verified is False:
         lines.append(f"verified   NO: {result.verify_error}")
     else:
@@ -228,7 +223,7 @@ def cache_entry(entry: CacheEntry, as_json: bool) -> None:
         table.add_row("sent", iso(record.sent_at_ms))
         table.add_row("delivered", iso(record.delivered_at_ms))
         table.add_row("consumed", iso(record.consumed_at_ms))
-        table.add_row("latency", _ms(record.latency_ms))
+        table.add_row("latency", ms(record.latency_ms))
     else:
         table.add_row("value", str(entry.value))
     print_table(table)

@@ -73,8 +73,13 @@ def timer(
         typer.Option("--metrics-port", help="Serve Prometheus metrics on /metrics at this port."),
     ] = None,
     metrics_host: Annotated[
-        str, typer.Option("--metrics-host", help="Address /metrics listens on.")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(
+            "--metrics-host",
+            help="Address /metrics listens on (with --metrics-port).",
+            show_default="127.0.0.1",
+        ),
+    ] = None,
 ) -> None:
     """Send a test message every --interval seconds, read it back, report latency and loss.
 
@@ -87,7 +92,6 @@ def timer(
     from kafkaredis_cli.canary.reports import TimerOptions, TimerView
     from kafkaredis_cli.canary.signals import stop_on_signals
     from kafkaredis_cli.canary.view import JsonView, LiveView, PlainView
-    from kafkaredis_cli.settings import topic_problem  # pydantic: ~0.1 s, not for --help
 
     if not (0 < interval <= MAX_SECONDS):  # also nan and inf
         raise UsageError(
@@ -99,10 +103,11 @@ def timer(
         raise UsageError(f"--timeout must be more than 0 seconds, at most a week (got {timeout:g})")
     if metrics_port is not None and not 0 < metrics_port < 65536:
         raise UsageError(f"--metrics-port must be 1..65535 (got {metrics_port})")
+    if metrics_host is not None and metrics_port is None:
+        raise UsageError("--metrics-host needs --metrics-port (the port /metrics listens on)")
+    metrics_host = metrics_host or "127.0.0.1"
     for name in topic or []:
-        problem = topic_problem(name)
-        if problem:
-            raise UsageError(f"--topic {problem}")
+        state(ctx).topic(name)  # checked: a usage error names a bad one
     limit = LossLimit.parse(max_loss)
     settings = state(ctx).settings()
 

@@ -96,19 +96,15 @@ class ConsumeResult:
     cache_error: str | None
     committed: bool
     reached_end: bool
-    stopped_by: str  # count | end | timeout | interrupt | ranges
-    records: tuple[ConsumedRecord, ...] = ()
+    stopped_by: str  # count | end | timeout | interrupt
     no_record: int = 0  # kafkaredis messages whose Redis record was (still) missing
     filtered_out: int = 0  # read, cached and committed, but not shown (`match` said no)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ConsumeMessage(Command[ConsumeResult]):
-    """Read messages: follow a topic (optionally in a group), or read exact offset ranges.
-
-    With `ranges` (partition -> (first, last) offsets) it reads exactly those and
-    returns them in `records`; that is how a produce verifies *its* messages.
-    """
+    """Follow a topic (optionally in a group): show what arrives, update the records of
+    kafkaredis messages in Redis, commit what was handled."""
 
     topic: str
     group: str | None = None
@@ -117,7 +113,6 @@ class ConsumeMessage(Command[ConsumeResult]):
     count: int | None = None
     exit_at_end: bool = False
     timeout_s: float | None = None  # stop after this long with nothing new
-    ranges: Mapping[int, tuple[int, int]] | None = None
     update_cache: bool = True
     sink: Callable[[ConsumedRecord], None] | None = None
     flush: Callable[[], None] | None = None  # after each fetch's records went to the sink
@@ -126,6 +121,25 @@ class ConsumeMessage(Command[ConsumeResult]):
     match: Callable[[ConsumedRecord], bool] | None = None  # show (and count) only these
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RangesRead:
+    consumed: int
+    complete: bool  # every range read to its last offset (not cut short by the timeout)
+    records: tuple[ConsumedRecord, ...] = ()  # what was read, when no sink took it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadRanges(Command[RangesRead]):
+    """Read exactly the offsets `ranges` gives (partition -> (first, last)) back: how a
+    produce verifies *its* messages. Records go to `sink`, else come back in `records`."""
+
+    topic: str
+    ranges: Mapping[int, tuple[int, int]]
+    timeout_s: float = 10.0  # bound on the wait for the next record, not on the whole read
+    sink: Callable[[ConsumedRecord], None] | None = None
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+
+
 # Operations a handler is given as a port (wired to another handler, not the mediator).
-ReadBack = Callable[[ConsumeMessage], ConsumeResult]  # read exact offset ranges back
+ReadBack = Callable[[ReadRanges], RangesRead]  # read exact offset ranges back
 Produce = Callable[[ProduceMessage], ProduceResult]  # produce one message (replay)

@@ -1,51 +1,32 @@
-"""ConsumeMessageHandler: read, update the Redis record, then commit (at-least-once)."""
+"""ConsumeMessageHandler: follow a topic; read, update the Redis records, show, then
+commit (at-least-once). Reading exact offsets back is handlers/read_back.py."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from kafkaredis_cli.domain.commands import ConsumeMessage, ConsumeResult
-from kafkaredis_cli.domain.messages import ConsumedRecord, kafkaredis_headers
-from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageConsumer, MessageStore
+from kafkaredis_cli.domain.consumed_updates import updates_for
+from kafkaredis_cli.domain.messages import ConsumedRecord
+from kafkaredis_cli.domain.ports import MessageConsumer, MessageStore
 from kafkaredis_cli.domain.records import Status
 from kafkaredis_cli.handlers.late_records import LateRecords
 
 FETCH_MAX = 5000  # records a fetch returns at most: one Redis call and one commit each
 POLL_S = 0.1
-DEFAULT_RANGE_TIMEOUT_S = 10.0
-
-
-def updates_for(records: Sequence[ConsumedRecord], status: Status) -> list[ConsumedUpdate]:
-    out: list[ConsumedUpdate] = []
-    append = out.append
-    for record in records:
-        message_id, sent = kafkaredis_headers(record.headers)
-        if not message_id:
-            continue
-        consumed_at = record.consumed_at_ms
-        try:
-            latency = float(consumed_at - int(sent)) if sent else None
-        except ValueError:
-            latency = None
-        append(ConsumedUpdate(message_id.decode("utf-8", "replace"), consumed_at, latency, status))
-    return out
 
 
 class ConsumeMessageHandler:
     def __init__(
         self,
         new_consumer: Callable[[], MessageConsumer],
-        readback: Callable[[], MessageConsumer],
         store: MessageStore | None,
     ) -> None:
         self._new_consumer = new_consumer
-        self._readback = readback
         self._store = store
 
     def handle(self, command: ConsumeMessage) -> ConsumeResult:
-        if command.ranges is not None:
-            return self._read_ranges(command)
         consumer = self._new_consumer()
         try:
             return self._follow(consumer, command)
@@ -116,50 +97,6 @@ class ConsumeMessageHandler:
             stopped_by=stopped_by,
             no_record=late.no_record if late is not None else 0,
             filtered_out=filtered_out,
-        )
-
-    def _read_ranges(self, command: ConsumeMessage) -> ConsumeResult:
-        """Read exactly the given offsets back (how produce verifies *its* messages)."""
-        assert command.ranges is not None
-        ranges = dict(command.ranges)
-        consumer = self._readback()
-        consumer.read_ranges(command.topic, ranges)
-        pending = {p: first for p, (first, _last) in ranges.items()}
-        kept: list[ConsumedRecord] = []
-        consumed = 0
-        timeout = command.timeout_s if command.timeout_s is not None else DEFAULT_RANGE_TIMEOUT_S
-        deadline = time.monotonic() + timeout
-        while pending and not command.should_stop():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            before = consumed
-            for record in consumer.fetch(FETCH_MAX, min(POLL_S, remaining)):
-                bounds = ranges.get(record.partition)
-                if record.topic != command.topic or bounds is None:
-                    continue
-                first, last = bounds
-                if first <= record.offset <= last and record.partition in pending:
-                    consumed += 1
-                    if command.sink is not None:
-                        command.sink(record)
-                    else:
-                        kept.append(record)
-                if record.offset >= last:
-                    pending.pop(record.partition, None)
-                elif record.partition in pending:
-                    pending[record.partition] = record.offset + 1
-            if consumed > before:  # the bound is on waiting for the next record, not on the
-                # whole read: a batch of a million messages takes longer than one does
-                deadline = time.monotonic() + timeout
-        return ConsumeResult(
-            consumed=consumed,
-            cache_updated=0,
-            cache_error=None,
-            committed=False,
-            reached_end=not pending,
-            stopped_by="ranges" if not pending else "timeout",
-            records=tuple(kept),
         )
 
 

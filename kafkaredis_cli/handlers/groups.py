@@ -17,7 +17,8 @@ from kafkaredis_cli.domain.groups import (
     ResetTarget,
     Watermarks,
 )
-from kafkaredis_cli.errors import KafkaError, UsageError
+from kafkaredis_cli.domain.partitions import check_partition
+from kafkaredis_cli.errors import KafkaError
 
 _GONE = ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC")
 
@@ -78,11 +79,8 @@ class ResetGroupOffsetsHandler(_GroupHandler):
         admin = self._admin
         count = admin.partitions(command.topic)
         partitions = sorted(set(command.partitions or range(count)))
-        outside = [p for p in partitions if not 0 <= p < count]
-        if outside:
-            raise UsageError(
-                f"topic {command.topic!r} has partitions 0..{count - 1}, not {outside[0]}"
-            )
+        for partition in partitions:
+            check_partition(command.topic, partition, count)
         [info] = admin.describe([command.group])
         committed = admin.committed(command.group)
         current = {p: committed.get((command.topic, p)) for p in partitions}

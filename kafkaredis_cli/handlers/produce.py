@@ -1,11 +1,9 @@
-"""What both produce handlers are built from: their ports, and the partition check."""
+"""What both produce handlers are built from: their ports."""
 
 from __future__ import annotations
 
 from kafkaredis_cli.domain.commands import ReadBack
-from kafkaredis_cli.domain.messages import OutgoingMessage
 from kafkaredis_cli.domain.ports import MessageProducer, MessageStore
-from kafkaredis_cli.errors import UsageError
 
 
 class ProduceHandler:
@@ -22,10 +20,3 @@ class ProduceHandler:
         self._store = store
         self._read_ranges = read_back  # the consume handler: read exact offsets back
         self._ttl_s = default_ttl_s
-
-
-def check_partition(topic: str, message: OutgoingMessage, partitions: int) -> None:
-    if message.partition is not None and not 0 <= message.partition < partitions:
-        raise UsageError(
-            f"topic {topic!r} has partitions 0..{partitions - 1}, not {message.partition}"
-        )

@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kafkaredis_cli.domain.commands import BatchResult, ConsumeMessage, ProduceBatch
+from kafkaredis_cli.domain.commands import BatchResult, ProduceBatch, ReadRanges
+from kafkaredis_cli.domain.consumed_updates import consumed_update
 from kafkaredis_cli.domain.messages import ConsumedRecord, StampedMessage, kafkaredis_headers, stamp
+from kafkaredis_cli.domain.partitions import check_partition
 from kafkaredis_cli.domain.ports import ConsumedUpdate
 from kafkaredis_cli.domain.records import Status
 from kafkaredis_cli.errors import KafkaRedisError
 from kafkaredis_cli.handlers.batch_accounting import CACHE_CHUNK, BatchRun, forced_result
 from kafkaredis_cli.handlers.batch_input import InputError, count_rest, guarded
-from kafkaredis_cli.handlers.produce import ProduceHandler, check_partition
+from kafkaredis_cli.handlers.produce import ProduceHandler
 from kafkaredis_cli.signals import ForcedStop
 
 POLL_EVERY = 1000  # messages between poll(0) calls in a batch
@@ -59,7 +61,7 @@ class ProduceBatchHandler(ProduceHandler):
                     break
                 try:
                     if message.partition is not None:
-                        check_partition(topic, message, partitions)
+                        check_partition(topic, message.partition, partitions)
                     produce(stamp(topic, message), on_delivery)
                 except KafkaRedisError as exc:  # refused before it was sent: it failed
                     run.read += 1
@@ -133,18 +135,8 @@ class ProduceBatchHandler(ProduceHandler):
                 assert raw_id is not None
                 verified += 1
                 if cache_on:
-                    consumed_at = record.consumed_at_ms
-                    try:
-                        sent_at = int(sent) if sent else 0
-                    except ValueError:
-                        sent_at = 0
                     updates.append(
-                        ConsumedUpdate(
-                            raw_id.decode(),
-                            consumed_at,
-                            float(consumed_at - sent_at),
-                            verified_status,
-                        )
+                        consumed_update(raw_id, sent, record.consumed_at_ms, verified_status)
                     )
                     if len(updates) >= CACHE_CHUNK:
                         run.mark(updates)
@@ -152,10 +144,9 @@ class ProduceBatchHandler(ProduceHandler):
 
         try:
             self._read_ranges(
-                ConsumeMessage(
+                ReadRanges(
                     topic=command.topic,
                     ranges=ranges,
-                    update_cache=False,
                     timeout_s=command.timeout_s,
                     sink=check,
                     should_stop=command.should_stop,

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 
-from kafkaredis_cli.domain.commands import ConsumeMessage, ProduceMessage, ProduceResult
+from kafkaredis_cli.domain.commands import ProduceMessage, ProduceResult, ReadRanges
 from kafkaredis_cli.domain.messages import ConsumedRecord, DeliveryReport, stamp
+from kafkaredis_cli.domain.partitions import check_partition
 from kafkaredis_cli.domain.ports import ConsumedUpdate
 from kafkaredis_cli.domain.records import MessageRecord, Status
 from kafkaredis_cli.errors import KafkaError, RedisError, UnknownOutcome
-from kafkaredis_cli.handlers.produce import ProduceHandler, check_partition
+from kafkaredis_cli.handlers.produce import ProduceHandler
 
 
 class ProduceMessageHandler(ProduceHandler):
     def handle(self, command: ProduceMessage) -> ProduceResult:
-        check_partition(command.topic, command.message, self._producer.check_topic(command.topic))
+        partitions = self._producer.check_topic(command.topic)
+        if command.message.partition is not None:
+            check_partition(command.topic, command.message.partition, partitions)
         stamped = stamp(command.topic, command.message)
         started = time.perf_counter()
         reports: list[DeliveryReport] = []
@@ -95,10 +98,9 @@ class ProduceMessageHandler(ProduceHandler):
     ) -> tuple[bool, str | None, ConsumedRecord | None]:
         where = f"{report.message.topic}[{report.partition}]@{report.offset}"
         result = self._read_ranges(
-            ConsumeMessage(
+            ReadRanges(
                 topic=report.message.topic,
                 ranges={report.partition: (report.offset, report.offset)},
-                update_cache=False,
                 timeout_s=timeout_s,
             )
         )

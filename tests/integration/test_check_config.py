@@ -125,3 +125,12 @@ def test_a_redis_password_never_shows_in_errors(cli: Cli, services: Services) ->
     assert outputs[1].exit_code == 5
     assert outputs[2].exit_code == 5  # the Kafka send stood; the cache failure is reported
     assert "delivered, but not cached" in outputs[2].stderr
+
+
+def test_cli_version_and_check(cli: Cli) -> None:
+    version = cli("--version")
+    assert version.exit_code == 0
+    assert version.stdout.startswith("kafkaredis ")
+    result = cli("check", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"ok":true' in result.stdout

@@ -18,6 +18,7 @@ from kafkaredis_cli.cli.app import app
         (["--max-loss", "lots"], "--max-loss 'lots' is not a count"),
         (["--max-loss", "2.5"], "a fraction is at most 1"),
         (["--topic", "no spaces"], "--topic 'no spaces' is not a valid Kafka topic name"),
+        (["--metrics-host", "0.0.0.0"], "--metrics-host needs --metrics-port"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args, message):

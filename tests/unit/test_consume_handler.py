@@ -8,6 +8,7 @@ from kafkaredis_cli.domain.commands import (
     ConsumeMessage,
     ProduceBatch,
     ProduceMessage,
+    ReadRanges,
 )
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -171,17 +172,15 @@ def test_consume_without_cache_does_not_call_redis() -> None:
 
 def test_read_ranges_returns_exactly_those_offsets() -> None:
     app = produced(10)
-    result = app.mediator.send(ConsumeMessage(topic="t", ranges={0: (3, 5)}, update_cache=False))
+    result = app.mediator.send(ReadRanges(topic="t", ranges={0: (3, 5)}))
     assert [r.offset for r in result.records] == [3, 4, 5]
-    assert (result.consumed, result.stopped_by, result.reached_end) == (3, "ranges", True)
+    assert (result.consumed, result.complete) == (3, True)
 
 
 def test_read_ranges_that_never_arrive_time_out() -> None:
     app = produced(2)
-    result = app.mediator.send(
-        ConsumeMessage(topic="t", ranges={0: (5, 6)}, update_cache=False, timeout_s=0.1)
-    )
-    assert (result.consumed, result.stopped_by, result.reached_end) == (0, "timeout", False)
+    result = app.mediator.send(ReadRanges(topic="t", ranges={0: (5, 6)}, timeout_s=0.1))
+    assert (result.consumed, result.complete) == (0, False)
 
 
 def test_partition_out_of_range_is_a_usage_error_before_anything_is_sent() -> None:

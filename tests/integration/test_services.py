@@ -1,4 +1,5 @@
-"""The ground: a real produce and read-back on the broker, a real SET/GET on Redis."""
+"""The services every other test stands on: a real produce and read-back on the broker
+(confluent-kafka alone), a real SET/GET on Redis (redis-py alone)."""
 
 from __future__ import annotations
 
@@ -43,12 +44,3 @@ def test_redis_set_get(redis_client, prefix):
     assert redis_client.get(key) == b"\xff\x00value"
     assert 0 < redis_client.ttl(key) <= 60
     redis_client.delete(key)
-
-
-def test_cli_version_and_check(cli):
-    version = cli("--version")
-    assert version.exit_code == 0
-    assert version.stdout.startswith("kafkaredis ")
-    result = cli("check", "--json")
-    assert result.exit_code == 0, result.stderr
-    assert '"ok":true' in result.stdout

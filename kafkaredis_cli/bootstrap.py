@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from kafkaredis_cli.adapters.kafka import KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka import KafkaProducerAdapter
 from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
@@ -30,6 +30,7 @@ from kafkaredis_cli.settings import Settings
 if TYPE_CHECKING:
     from kafkaredis_cli.adapters.kafka_canary import KafkaTopicLayouts
     from kafkaredis_cli.adapters.kafka_canary_follower import KafkaTopicFollower
+    from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
 
 Profile = Literal["single", "batch", "timer"]
 
@@ -63,6 +64,8 @@ class App:
     _consumers: list[KafkaConsumerAdapter] = field(default_factory=list)
 
     def metadata(self) -> KafkaMetadata:
+        from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
+
         return KafkaMetadata(self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s)
 
     def canary_clients(self) -> tuple[KafkaTopicLayouts, KafkaTopicFollower]:

@@ -22,6 +22,7 @@ from kafkaredis_cli.domain.messages import (
     DeliveryTally,
     StampedMessage,
     now_ms,
+    wire_headers,
 )
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
 from kafkaredis_cli.domain.positions import Start, StartKind
@@ -160,7 +161,7 @@ class FakeProducer:
                 message.topic,
                 outgoing.value,
                 key=outgoing.key,
-                headers=message.wire_headers,
+                headers=tuple(wire_headers(message)),
                 partition=outgoing.partition,
             )
             self.broker.events.append("delivered")

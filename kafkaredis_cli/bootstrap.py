@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kafkaredis_cli.adapters.kafka import KafkaProducerAdapter
 from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
-from kafkaredis_cli.adapters.redis import RedisStore
 from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
-from kafkaredis_cli.cache_wiring import register_cache_handlers
 from kafkaredis_cli.domain.commands import (
     ConsumeMessage,
     ProduceBatch,
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
     from kafkaredis_cli.adapters.kafka_canary import KafkaTopicLayouts
     from kafkaredis_cli.adapters.kafka_canary_follower import KafkaTopicFollower
     from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
+    from kafkaredis_cli.adapters.redis import RedisStore
 
 Profile = Literal["single", "batch", "timer"]
 
@@ -84,8 +83,15 @@ class App:
 
 
 def build_app(
-    settings: Settings, profile: Profile = "single", delivery_timeout_s: float = 30.0
+    settings: Settings,
+    profile: Profile = "single",
+    delivery_timeout_s: float = 30.0,
+    *,
+    will_read_back: bool = False,
 ) -> App:
+    """The application for one command. A single message's producer, and its read-back
+    consumer when `will_read_back`, start connecting at once: their handshakes with the
+    brokers (librdkafka's own threads) overlap loading redis-py and the handlers."""
     kafka = settings.kafka
     base = kafka.to_librdkafka()
     producer_conf = {
@@ -93,16 +99,25 @@ def build_app(
         "message.timeout.ms": str(int(delivery_timeout_s * 1000)),
         **base,
     }
-    keys = KeySpace(settings.redis.key_prefix)
-    store = RedisStore(settings.redis, keys)
     producer = KafkaProducerAdapter(producer_conf, kafka.timeout_s)
-    mediator = Mediator([TimingBehaviour(), MapClientErrors(settings.redis.masked_url())])
-    app = App(settings=settings, keys=keys, mediator=mediator, producer=producer, store=store)
-
     readback: list[KafkaConsumerAdapter] = []
 
     def new_consumer() -> KafkaConsumerAdapter:
         return KafkaConsumerAdapter(base, kafka.timeout_s)
+
+    if profile == "single":
+        producer.connect()
+        if will_read_back:
+            readback.append(new_consumer())
+            readback[0].connect()
+    from kafkaredis_cli.adapters.redis import RedisStore  # redis-py: ~0.1 s to load
+    from kafkaredis_cli.cache_wiring import register_cache_handlers
+
+    keys = KeySpace(settings.redis.key_prefix)
+    store = RedisStore(settings.redis, keys)
+    mediator = Mediator([TimingBehaviour(), MapClientErrors(settings.redis.masked_url())])
+    app = App(settings=settings, keys=keys, mediator=mediator, producer=producer, store=store)
+    app._consumers.extend(readback)
 
     def shared_readback() -> KafkaConsumerAdapter:
         if not readback:

@@ -16,7 +16,6 @@ from kafkaredis_cli.adapters.errors import (
     possibly_persisted,
 )
 from kafkaredis_cli.domain.messages import (
-    ConsumedRecord,
     DeliveryReport,
     DeliveryTally,
     StampedMessage,
@@ -35,22 +34,6 @@ def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
     full: dict[str, Any] = dict(conf)
     full["logger"] = librdkafka_log
     return full
-
-
-def consumed_record(msg: Any, arrived_ms: int) -> ConsumedRecord:
-    """A confluent-kafka message without an error -> the record the handlers see."""
-    ts_type, ts = msg.timestamp()
-    headers = msg.headers()
-    return ConsumedRecord(
-        msg.topic(),
-        msg.partition(),
-        msg.offset(),
-        msg.key(),
-        msg.value(),
-        tuple(headers) if headers else (),
-        ts if ts_type != ck.TIMESTAMP_NOT_AVAILABLE else None,
-        arrived_ms,
-    )
 
 
 class KafkaClientBase:

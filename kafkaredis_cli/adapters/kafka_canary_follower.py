@@ -17,7 +17,8 @@ from typing import Any
 import confluent_kafka as ck
 
 from kafkaredis_cli.adapters.errors import from_kafka_exception
-from kafkaredis_cli.adapters.kafka import _with_logger, consumed_record
+from kafkaredis_cli.adapters.kafka import _with_logger
+from kafkaredis_cli.adapters.kafka_consumer import consumed_records
 from kafkaredis_cli.domain.messages import ConsumedRecord, now_ms
 
 log = logging.getLogger("kafkaredis.kafka")
@@ -107,15 +108,8 @@ class KafkaTopicFollower:
                 next_refresh = time.monotonic() + LEADER_REFRESH_S
 
     def _keep(self, messages: list[Any]) -> None:
-        arrived = now_ms()
-        records = []
-        positions: dict[tuple[str, int], int] = {}
-        for msg in messages:
-            if msg.error() is not None:
-                continue
-            record = consumed_record(msg, arrived)
-            positions[(record.topic, record.partition)] = record.offset + 1
-            records.append(record)
+        records = consumed_records(messages, now_ms())
+        positions = {(r.topic, r.partition): r.offset + 1 for r in records}
         with self._lock:
             self._queue.extend(records)
             self._positions.update(positions)

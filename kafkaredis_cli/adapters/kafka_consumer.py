@@ -16,7 +16,7 @@ from kafkaredis_cli.adapters.errors import (
     from_kafka_exception,
     kafka_error_name,
 )
-from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger, consumed_record
+from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger
 from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
@@ -29,6 +29,31 @@ from kafkaredis_cli.errors import KafkaError
 log = logging.getLogger("kafkaredis.kafka")
 
 _EOF = ck.KafkaError._PARTITION_EOF
+_NO_TIMESTAMP = ck.TIMESTAMP_NOT_AVAILABLE
+_new_record = tuple.__new__  # ConsumedRecord without its Python __new__: once a message
+
+
+def consumed_records(messages: list[Any], arrived_ms: int) -> list[ConsumedRecord]:
+    """The records the handlers see, from confluent-kafka messages without an error (the
+    others, ends of partitions and errors, are left out). One pass, each accessor called
+    once: this runs once a consumed message."""
+    return [
+        _new_record(
+            ConsumedRecord,
+            (
+                m.topic(),
+                m.partition(),
+                m.offset(),
+                m.key(),
+                m.value(),
+                tuple(headers) if (headers := m.headers()) else (),
+                stamp[1] if (stamp := m.timestamp())[0] != _NO_TIMESTAMP else None,
+                arrived_ms,
+            ),
+        )
+        for m in messages
+        if m.error() is None
+    ]
 
 
 class KafkaConsumerAdapter(KafkaClientBase):
@@ -66,6 +91,11 @@ class KafkaConsumerAdapter(KafkaClientBase):
             self._group = group
             self._consumer = self._new_client(ck.Consumer, "consumer", conf)
         return self._consumer
+
+    def connect(self) -> None:
+        """Create the client now (no group, no assignment): librdkafka connects in its own
+        threads while the caller does other work."""
+        self._client()
 
     def _metadata_client(self) -> Any:
         return self._client()
@@ -235,28 +265,15 @@ class KafkaConsumerAdapter(KafkaClientBase):
                     messages = [first, *rest] if fresh else rest
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
-        records: list[ConsumedRecord] = []
-        append, at_eof, next_offset = records.append, self._at_eof, self._next_offset
-        consumed_at = now_ms()
-        for msg in messages:  # once a message: each accessor is called once
-            error = msg.error()
-            if error is not None:
-                if error.code() == _EOF:
-                    self._at_eof.add((msg.topic() or "", msg.partition() or 0))
-                    continue
-                name = kafka_error_name(error)
-                if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
-                    raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
-                raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)
-            # a message without an error always has its topic, partition and offset
-            topic: str = msg.topic()  # type: ignore[assignment]
-            partition: int = msg.partition()  # type: ignore[assignment]
-            offset: int = msg.offset()  # type: ignore[assignment]
-            key = (topic, partition)
-            if at_eof:
-                at_eof.discard(key)
-            next_offset[key] = offset + 1
-            append(consumed_record(msg, consumed_at))
+        records = consumed_records(messages, now_ms())
+        if len(records) == len(messages):  # no end of partition, no error: most fetches
+            if records:  # offsets ascend within a partition: the last one wins
+                reached = {(r[0], r[1]): r[2] + 1 for r in records}
+                self._next_offset.update(reached)
+                if self._at_eof:
+                    self._at_eof.difference_update(reached)
+        else:
+            self._take_events(messages)
         if self._stops:
             records = self._stop_records(records)
         if membership is not None and membership.rebalances != rebalances:
@@ -266,6 +283,25 @@ class KafkaConsumerAdapter(KafkaClientBase):
             assigned = self._assigned
             records = [r for r in records if (r.topic, r.partition) in assigned]
         return records
+
+    def _take_events(self, messages: list[Any]) -> None:
+        """Ends of partitions and errors among `messages`, in their order (a message read
+        after an end of its partition clears it); an error is raised."""
+        at_eof, next_offset = self._at_eof, self._next_offset
+        for msg in messages:
+            error = msg.error()
+            if error is None:
+                key = (msg.topic() or "", msg.partition() or 0)
+                at_eof.discard(key)
+                next_offset[key] = (msg.offset() or 0) + 1
+                continue
+            if error.code() == _EOF:
+                at_eof.add((msg.topic() or "", msg.partition() or 0))
+                continue
+            name = kafka_error_name(error)
+            if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
+                raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
+            raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)
 
     def at_end(self) -> bool:
         """Every partition assigned to this consumer is at its end. A group member with
@@ -289,10 +325,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
     def commit(self, records: Sequence[ConsumedRecord]) -> None:
         if not records or self._group is None or self._consumer is None:
             return
-        latest: dict[tuple[str, int], int] = {}
-        for record in records:
-            key = (record.topic, record.partition)
-            latest[key] = max(latest.get(key, -1), record.offset + 1)
+        # Records come in offset order within a partition: the last one of each wins.
+        latest = {(r[0], r[1]): r[2] + 1 for r in records}
         if self._membership is not None:
             self._membership.commit(self._consumer, latest)
             return

@@ -19,6 +19,7 @@ from kafkaredis_cli.domain.records import (
     BLOB_HEAD_BYTES,
     BLOB_PREFIXES,
     MessageRecord,
+    Status,
     blob_summary,
     state_line,
 )
@@ -143,10 +144,21 @@ class RedisStore:
         if not updates:
             return 0
         message_key = self._keys.message
-        items = [
-            (message_key(u.id), state_line(u.status.value, u.consumed_at_ms, u.latency_ms))
-            for u in updates
-        ]
+        # The updates of one fetch share their consumed time and, many of them, their
+        # latency: each distinct state line is made once (this runs once a message).
+        lines: dict[tuple[int, float | None], tuple[Status, bytes]] = {}
+        items: list[tuple[str, bytes]] = []
+        append = items.append
+        for update in updates:
+            status = update[3]
+            shape = (update[1], update[2])
+            known = lines.get(shape)
+            if known is not None and known[0] is status:
+                line = known[1]
+            else:
+                line = state_line(status.value, update[1], update[2])
+                lines[shape] = (status, line)
+            append((message_key(update[0]), line))
         try:
             return _MARK_CONSUMED.run(self._redis(), items, b"", self._settings.timeout_s)
         except redis.RedisError as exc:

@@ -1,7 +1,5 @@
 """The root command: global options, the sub-commands, and errors -> exit statuses."""
 
-from __future__ import annotations
-
 import signal
 import sys
 from pathlib import Path
@@ -66,6 +64,7 @@ app = typer.Typer(
     help="Send to Kafka and keep a copy in Redis; read back, check the path, run a canary.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help (cli/help_pages.py): rich's would double --help's time
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -1,13 +1,10 @@
 """`kafkaredis cache get|list|delete` and `inspect-cache`: SCAN only, never KEYS."""
 
-from __future__ import annotations
-
 from contextlib import closing
 from typing import Annotated
 
 import typer
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.console import info, print_json
 from kafkaredis_cli.cli.options import JsonOpt
@@ -38,6 +35,8 @@ def get(
         entry = app.mediator.send(GetCacheEntry(key=key))
     if entry is None:
         raise NotFoundError(f"no key {app.keys.resolve(key)}")
+    from kafkaredis_cli.cli import render  # not loaded for --help
+
     render.cache_entry(entry, as_json)
 
 
@@ -63,6 +62,8 @@ def list_(
         raise UsageError("--limit must be at least 1")
     with closing(state(ctx).cache_app()) as app:
         entries = app.mediator.send(ListCache(pattern=pattern, topic=topic, limit=limit))
+    from kafkaredis_cli.cli import render  # not loaded for --help
+
     render.cache_list(entries, as_json)
 
 
@@ -103,4 +104,6 @@ def inspect_cache(
 
     with closing(state(ctx).cache_app()) as app:
         summary = app.mediator.send(InspectCache())
+    from kafkaredis_cli.cli import render  # not loaded for --help
+
     render.cache_summary(summary, as_json)

@@ -1,13 +1,9 @@
 """`kafkaredis check`: can we reach Kafka and Redis? A table of what works."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
@@ -38,9 +34,13 @@ def check(
     if as_json:
         print_json({"ok": all(r.ok for r in rows), "checks": [r.as_dict() for r in rows]})
     else:
+        from rich.table import Table
+
         table = Table("service", "target", "status", "detail")
         for r in rows:
             table.add_row(r.service, r.target, "[green]ok[/]" if r.ok else "[red]FAIL[/]", r.detail)
+        from kafkaredis_cli.cli import render  # not loaded for --help
+
         render.print_table(table)
     failed = dict.fromkeys(r.service for r in rows if not r.ok)
     if failed:

@@ -7,7 +7,6 @@ deadline, and anything that goes wrong (no settings, no broker) completes nothin
 from __future__ import annotations
 
 import contextlib
-import logging
 
 import typer
 
@@ -21,6 +20,8 @@ def complete_topic(ctx: typer.Context, incomplete: str) -> list[str]:
     environment's and .env's.
     """
     with contextlib.suppress(Exception):
+        import logging
+
         from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
         from kafkaredis_cli.cli.state import state
         from kafkaredis_cli.settings import load_settings
@@ -51,6 +52,8 @@ def _shown_key(full_key: str, prefix: str) -> str:
 def complete_cache_key(ctx: typer.Context, incomplete: str) -> list[str]:
     """Message ids and keys under the prefix from Redis (a SCAN of at most 200 keys)."""
     with contextlib.suppress(Exception):
+        import logging
+
         from kafkaredis_cli.adapters.redis import RedisStore
         from kafkaredis_cli.cli.state import state
         from kafkaredis_cli.keys import KeySpace

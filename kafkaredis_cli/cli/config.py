@@ -1,11 +1,7 @@
 """`kafkaredis config`: the effective settings, every secret masked."""
 
-from __future__ import annotations
-
 import typer
-from rich.table import Table
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import print_json
 from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
@@ -20,6 +16,8 @@ def config(
     if as_json:
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table("setting", "environment variable", "value")
     for section, values in data.items():
         if isinstance(values, dict):
@@ -28,6 +26,8 @@ def config(
                 table.add_row(f"{section}.{name}", env, _show(value))
         else:
             table.add_row(section, f"KAFKAREDIS_{section.upper()}", _show(values))
+    from kafkaredis_cli.cli import render  # not loaded for --help
+
     render.print_table(table)
 
 

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any, cast
 
 from kafkaredis_cli.formatting import write_json_line
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _OnFirstUse:
+    """A rich Console made when first used: `--help` and the commands that print no
+    table do not load rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        console = self._console
+        if console is None:
+            from rich.console import Console
+
+            console = self._console = Console(**self._options)
+        return getattr(console, name)
+
+
 # Piped output is not cut to 80 columns: tables keep whole keys and values.
 _PIPE_WIDTH = None if sys.stdout.isatty() else 200
-out = Console(highlight=False, soft_wrap=True, width=_PIPE_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = cast("Console", _OnFirstUse(highlight=False, soft_wrap=True, width=_PIPE_WIDTH))
+err = cast("Console", _OnFirstUse(stderr=True, highlight=False, soft_wrap=True))
 
 
 MAX_MESSAGE_CHARS = 1000

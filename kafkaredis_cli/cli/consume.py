@@ -1,13 +1,10 @@
 """`kafkaredis consume`: read a topic, update the Redis records, commit after handling."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
@@ -105,6 +102,7 @@ def consume(
     ] = None,
 ) -> None:
     """Read messages; records of kafkaredis messages in Redis get their consumed time."""
+    from kafkaredis_cli.cli import render
     from kafkaredis_cli.domain.commands import ConsumeMessage
     from kafkaredis_cli.domain.filters import MessageFilter
     from kafkaredis_cli.domain.positions import End, Start
@@ -141,8 +139,7 @@ def consume(
                     exit_at_end=exit_at_end,
                     timeout_s=timeout,
                     update_cache=not no_cache,
-                    sink=render.consumed_sink(fmt.value, key_encoding, value_encoding),
-                    flush=render.flush_consumed,
+                    show=render.consumed_writer(fmt.value, key_encoding, value_encoding),
                     should_stop=stop,
                     until=until,
                     match=match,

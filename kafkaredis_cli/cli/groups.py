@@ -1,7 +1,5 @@
 """`kafkaredis groups`, `groups lag` and `groups reset`: consumer groups and their offsets."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,7 +20,7 @@ groups_app = typer.Typer(
 )
 
 
-def _send(ctx: typer.Context, command: Command[Any]) -> Any:
+def _send(ctx: typer.Context, command: "Command[Any]") -> Any:
     app = state(ctx).app()
     try:
         return app.mediator.send(command)
@@ -109,7 +107,7 @@ def lag(
         raise CheckFailed(f"lag over --max-lag {max_lag}: {named}")
 
 
-def _print_lag(found: list[GroupLag], as_json: bool) -> None:
+def _print_lag(found: "list[GroupLag]", as_json: bool) -> None:
     if as_json:
         print_json(
             [
@@ -215,7 +213,7 @@ def _target(
     to_offset: int | None,
     to_time: str | None,
     shift_by: int | None,
-) -> ResetTarget:
+) -> "ResetTarget":
     from kafkaredis_cli.domain.groups import ResetKind, ResetTarget
 
     chosen: list[ResetTarget] = []
@@ -246,7 +244,7 @@ def _time_ms(text: str) -> int:
     return moment
 
 
-def _print_plan(plan: ResetPlan, as_json: bool) -> None:
+def _print_plan(plan: "ResetPlan", as_json: bool) -> None:
     rows = [{"partition": r.partition, "current": r.current, "new": r.new} for r in plan.rows]
     if as_json:
         print_json(

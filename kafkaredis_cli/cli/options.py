@@ -1,7 +1,5 @@
 """Typer options that several commands declare alike, declared once here."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

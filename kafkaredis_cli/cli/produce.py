@@ -2,8 +2,6 @@
 
 This module parses; cli/produce_send.py sends (one message or a batch) and prints."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from functools import partial
 from typing import Annotated

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.console import err, stderr_is_terminal
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.produce_exits import batch_exit, message_exit
@@ -37,9 +36,10 @@ class Sending:
 def send_message(
     cli: CliState, sending: Sending, message: OutgoingMessage, timeout_s: float
 ) -> None:
+    from kafkaredis_cli.cli import render  # not loaded for --help
     from kafkaredis_cli.domain.commands import ProduceMessage
 
-    app = cli.app("single", delivery_timeout_s=timeout_s)
+    app = cli.app("single", delivery_timeout_s=timeout_s, will_read_back=sending.verify)
     try:
         result = app.mediator.send(
             ProduceMessage(
@@ -62,6 +62,7 @@ def send_message(
 def send_batch(
     cli: CliState, sending: Sending, file: str, read: ReadMessages, timeout_s: float
 ) -> None:
+    from kafkaredis_cli.cli import render  # not loaded for --help
     from kafkaredis_cli.domain.commands import BatchResult, ProduceBatch
     from kafkaredis_cli.inputs import StopFlag, open_input
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
-
-from rich.table import Table
 
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.encodings import Encoding, show
@@ -15,6 +13,8 @@ from kafkaredis_cli.domain.records import iso
 from kafkaredis_cli.formatting import ms, ms_json
 
 if TYPE_CHECKING:  # annotations only: not loaded for --help
+    from rich.table import Table
+
     from kafkaredis_cli.domain.commands import BatchResult, ProduceResult
     from kafkaredis_cli.domain.messages import ConsumedRecord
     from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary
@@ -63,7 +63,10 @@ def produce_result(
         lines.append(f"verified   NO: {result.verify_error}")
     else:
         lines.append("verified   not asked (--no-verify)")
-    out.print("\n".join(lines), markup=False)
+    if result.cache_error or result.verify_error:  # a library's text: rich makes it safe
+        out.print("\n".join(lines), markup=False)
+    else:  # names checked when parsed, ids, numbers: no need to load rich for them
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 def batch_result(result: BatchResult, as_json: bool) -> None:
@@ -139,40 +142,51 @@ def consumed_table_line(
     )
 
 
-def consumed_sink(
+def consumed_writer(
     fmt: str, key_encoding: Encoding, value_encoding: Encoding
-) -> Callable[[ConsumedRecord], None]:
-    """What `consume` hands each record to: plain buffered writes in every format (no rich
-    per line), flushed once a fetch by `flush_consumed`."""
+) -> Callable[[Sequence[ConsumedRecord]], None]:
+    """What `consume` hands each fetch's records to: one write of all their lines in every
+    format (no rich per line), then flushed."""
     if fmt == "raw":
         write_bytes = sys.stdout.buffer.write
         if value_encoding is Encoding.text:
 
-            def raw(record: ConsumedRecord) -> None:
-                write_bytes((record.value or b"") + b"\n")
+            def raw(records: Sequence[ConsumedRecord]) -> None:
+                write_bytes(b"\n".join([r.value or b"" for r in records]) + b"\n")
+                _flush()
 
             return raw
 
-        def raw_encoded(record: ConsumedRecord) -> None:
-            value = show(record.value or b"", value_encoding)
-            write_bytes(value.encode("ascii") + b"\n")
+        def raw_encoded(records: Sequence[ConsumedRecord]) -> None:
+            values = [show(r.value or b"", value_encoding) for r in records]
+            write_bytes(("\n".join(values) + "\n").encode("ascii"))
+            _flush()
 
         return raw_encoded
     if fmt == "json":
         import orjson  # ~20x the standard library's encoder on these small objects
 
-        write_line = sys.stdout.buffer.write
+        write_bytes = sys.stdout.buffer.write
         dumps = orjson.dumps
         newline = orjson.OPT_APPEND_NEWLINE
 
-        def as_json(record: ConsumedRecord) -> None:
-            write_line(dumps(consumed_json(record, key_encoding, value_encoding), option=newline))
+        def as_json(records: Sequence[ConsumedRecord]) -> None:
+            write_bytes(
+                b"".join(
+                    [
+                        dumps(consumed_json(r, key_encoding, value_encoding), option=newline)
+                        for r in records
+                    ]
+                )
+            )
+            _flush()
 
         return as_json
     write = sys.stdout.write
 
-    def as_table(record: ConsumedRecord) -> None:
-        write(consumed_table_line(record, key_encoding, value_encoding))
+    def as_table(records: Sequence[ConsumedRecord]) -> None:
+        write("".join([consumed_table_line(r, key_encoding, value_encoding) for r in records]))
+        _flush()
 
     return as_table
 
@@ -181,8 +195,8 @@ def _shown(raw: bytes | None, encoding: Encoding) -> str:
     return "null" if raw is None else show(raw, encoding)
 
 
-def flush_consumed() -> None:
-    """After each fetch's lines: raw lines are not flushed one by one."""
+def _flush() -> None:
+    """After each fetch's lines: lines are not flushed one by one."""
     sys.stdout.flush()
     sys.stdout.buffer.flush()
 
@@ -202,6 +216,8 @@ def cache_entry(entry: CacheEntry, as_json: bool) -> None:
             data["value"] = entry.value
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -241,6 +257,8 @@ def cache_list(entries: list[CacheEntry], as_json: bool) -> None:
             [{"key": e.key, "type": e.type, "ttl_s": e.ttl_s, **(e.value or {})} for e in entries]
         )
         return
+    from rich.table import Table
+
     table = Table("key", "type", "ttl", "topic", "partition", "offset", "status")
     table.columns[0].no_wrap = True
     for e in entries:
@@ -279,6 +297,8 @@ def cache_summary(summary: CacheSummary, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from kafkaredis_cli.cli.help_pages import plain_help
 from kafkaredis_cli.cli.state import state
 
 ROOT_PANEL = "Global options (before or after the command)"
@@ -76,6 +77,7 @@ def _hide_flag_types(command: Any) -> None:
 
 def _adopt(command: Any, options: list[Any]) -> None:
     _hide_flag_types(command)
+    plain_help(command)
     for option in options:
         twin = copy.copy(option)
         twin.expose_value = False
@@ -96,6 +98,7 @@ class RootOptionsGroup(TyperGroup):
             if getattr(p, "rich_help_panel", None) == ROOT_PANEL and not p.is_eager
         ]
         _hide_flag_types(self)
+        plain_help(self)
         for command in self.commands.values():
             _adopt(command, shared)
 

@@ -80,10 +80,17 @@ class CliState:
 
         return build_cache_app(self.settings())
 
-    def app(self, profile: Profile = "single", delivery_timeout_s: float = 30.0) -> App:
+    def app(
+        self,
+        profile: Profile = "single",
+        delivery_timeout_s: float = 30.0,
+        will_read_back: bool = False,
+    ) -> App:
         from kafkaredis_cli.bootstrap import build_app
 
-        return build_app(self.settings(), profile, delivery_timeout_s)
+        return build_app(
+            self.settings(), profile, delivery_timeout_s, will_read_back=will_read_back
+        )
 
 
 def state(ctx: typer.Context) -> CliState:

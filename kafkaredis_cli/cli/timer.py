@@ -6,8 +6,6 @@ settings; 130 stopped by Ctrl-C / SIGTERM before --count ticks were done, or a s
 Ctrl-C that aborted the tick in flight (loss over --max-loss still gives 1).
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kafkaredis_cli.domain.messages import ConsumedRecord, OutgoingMessage
@@ -114,8 +114,7 @@ class ConsumeMessage(Command[ConsumeResult]):
     exit_at_end: bool = False
     timeout_s: float | None = None  # stop after this long with nothing new
     update_cache: bool = True
-    sink: Callable[[ConsumedRecord], None] | None = None
-    flush: Callable[[], None] | None = None  # after each fetch's records went to the sink
+    show: Callable[[Sequence[ConsumedRecord]], None] | None = None  # each fetch's, at once
     should_stop: Callable[[], bool] = field(default=lambda: False)
     until: End | None = None  # stop each partition there; done when all are
     match: Callable[[ConsumedRecord], bool] | None = None  # show (and count) only these

@@ -65,12 +65,8 @@ class ConsumeMessageHandler:
                     # Redis first, then show, then commit: a failure here commits nothing.
                     # Records a filter leaves out are handled (cached, committed) all the same.
                     updated += late.mark(updates_for(records, Status.CONSUMED))
-                if command.sink is not None and shown:
-                    sink = command.sink
-                    for record in shown:
-                        sink(record)
-                    if command.flush is not None:
-                        command.flush()
+                if command.show is not None and shown:
+                    command.show(shown)
                 consumed += len(shown)
                 if command.group is not None:
                     consumer.commit(records)

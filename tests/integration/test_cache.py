@@ -192,3 +192,39 @@ def test_records_kept_as_hashes_by_earlier_versions_are_still_read_and_marked(
         update = ConsumedUpdate(record.id, 2000, 999.0, Status.CONSUMED)
         assert store.mark_consumed([update]) == 1
     assert redis_client.hmget(key, "status", "consumed_at") == [b"consumed", b"2000"]
+
+
+def test_one_mark_with_shared_and_distinct_state_lines_writes_each_record_its_own(
+    env: dict[str, str], prefix: str
+) -> None:
+    """The store makes each distinct state line once: records that share a consumed time
+    and latency but not a status, or not a latency, still get their own line."""
+    import uuid
+
+    from kafkaredis_cli.adapters.redis import RedisStore
+    from kafkaredis_cli.domain.ports import ConsumedUpdate
+    from kafkaredis_cli.domain.records import MessageRecord, Status
+    from kafkaredis_cli.keys import KeySpace
+    from kafkaredis_cli.settings import load_settings
+
+    records = [
+        MessageRecord(str(uuid.uuid4()), "t", 0, i, None, b"v", (), 1000, 1001) for i in range(4)
+    ]
+    updates = [
+        ConsumedUpdate(records[0].id, 2000, 5.0, Status.CONSUMED),
+        ConsumedUpdate(records[1].id, 2000, 5.0, Status.VERIFIED),
+        ConsumedUpdate(records[2].id, 2000, 7.0, Status.CONSUMED),
+        ConsumedUpdate(records[3].id, 2000, 5.0, Status.CONSUMED),
+    ]
+    settings = load_settings()
+    with closing(RedisStore(settings.redis, KeySpace(prefix))) as store:
+        store.save(records, 100)
+        assert store.mark_consumed(updates) == 4
+        got = [store.get(f"{prefix}:msg:{r.id}") for r in records]
+    seen = [(e.record.status, e.record.consumed_at_ms, e.record.latency_ms) for e in got if e]
+    assert seen == [
+        (Status.CONSUMED, 2000, 5.0),
+        (Status.VERIFIED, 2000, 5.0),
+        (Status.CONSUMED, 2000, 7.0),
+        (Status.CONSUMED, 2000, 5.0),
+    ]

@@ -1,5 +1,5 @@
-"""The README's examples of groups, cache replay, the encodings, --to and the filters run
-as printed."""
+"""The examples of groups, cache replay, the encodings, --to and the filters in the README
+and docs/usage.md run as printed."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ from tests.conftest import ROOT, CliResult, ok
 pytestmark = pytest.mark.integration
 
 Cli = Callable[..., CliResult]
+DOCS = ("README.md", "docs/usage.md")
 FEATURES = re.compile(r"kafkaredis (groups|cache replay)|--(key|value)-encoding|--to |--filter-")
 
 
 def readme_examples() -> list[str]:
-    """Every command of the README's sh blocks that uses these features (continuation
-    lines joined, as a shell reads them)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Every command of the sh blocks of the README and docs/usage.md that uses these
+    features (continuation lines joined, as a shell reads them)."""
+    text = "".join((ROOT / doc).read_text(encoding="utf-8") for doc in DOCS)
     commands: list[str] = []
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
         for command in block.replace("\\\n", " ").splitlines():

@@ -89,7 +89,7 @@ def test_the_handler_shows_matches_counts_them_and_commits_up_to_the_last_one() 
             group="g",
             count=2,
             match=match,
-            sink=lambda r: shown.append(r.offset),
+            show=lambda rs: shown.extend(r.offset for r in rs),
         )
     )
     assert shown == [2, 5] and result.consumed == 2 and result.filtered_out == 4

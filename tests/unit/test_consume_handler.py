@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from kafkaredis_cli.domain.commands import (
@@ -34,12 +36,13 @@ def test_consume_updates_redis_then_shows_then_commits() -> None:
     app = produced(3)
     shown: list[ConsumedRecord] = []
 
-    def sink(record: ConsumedRecord) -> None:
-        app.events.append(f"show:{record.offset}")
-        shown.append(record)
+    def show(records: Sequence[ConsumedRecord]) -> None:
+        for record in records:
+            app.events.append(f"show:{record.offset}")
+            shown.append(record)
 
     result = app.mediator.send(
-        ConsumeMessage(topic="t", group="g", start=Start(StartKind.BEGINNING), count=3, sink=sink)
+        ConsumeMessage(topic="t", group="g", start=Start(StartKind.BEGINNING), count=3, show=show)
     )
     assert app.events == [
         "consumer0:follow",
@@ -89,7 +92,7 @@ def test_consume_count_is_exact_across_fetches() -> None:
             group="g",
             start=Start(StartKind.BEGINNING),
             count=1001,
-            sink=lambda r: shown.append(r.offset),
+            show=lambda rs: shown.extend(r.offset for r in rs),
         )
     )
     assert result.consumed == 1001
@@ -102,11 +105,16 @@ def test_consume_in_a_group_resumes_where_it_stopped() -> None:
     first: list[int] = []
     second: list[int] = []
     app.mediator.send(
-        ConsumeMessage(topic="t", group="g", count=4, sink=lambda r: first.append(r.offset))
+        ConsumeMessage(
+            topic="t", group="g", count=4, show=lambda rs: first.extend(r.offset for r in rs)
+        )
     )
     app.mediator.send(
         ConsumeMessage(
-            topic="t", group="g", exit_at_end=True, sink=lambda r: second.append(r.offset)
+            topic="t",
+            group="g",
+            exit_at_end=True,
+            show=lambda rs: second.extend(r.offset for r in rs),
         )
     )
     assert first == [0, 1, 2, 3]
@@ -120,7 +128,10 @@ def test_consume_last_n_and_offset_and_timestamp_starts() -> None:
         got: list[int] = []
         app.mediator.send(
             ConsumeMessage(
-                topic="t", start=start, exit_at_end=True, sink=lambda r: got.append(r.offset)
+                topic="t",
+                start=start,
+                exit_at_end=True,
+                show=lambda rs: got.extend(r.offset for r in rs),
             )
         )
         return got

@@ -28,7 +28,13 @@ def _modules_after(*args: str) -> set[str]:
 def test_help_loads_no_settings_no_clients() -> None:
     loaded = _modules_after("--help")
     assert "kafkaredis_cli.cli.app" in loaded  # the probe ran the CLI
-    for heavy in ("pydantic_settings", "kafkaredis_cli.settings", "confluent_kafka", "redis"):
+    for heavy in (
+        "pydantic_settings",
+        "kafkaredis_cli.settings",
+        "confluent_kafka",
+        "redis",
+        "rich",
+    ):
         assert heavy not in loaded, heavy
 
 
@@ -56,3 +62,41 @@ def test_app_wiring_defers_groups_replay_and_canary_modules() -> None:
         "kafkaredis_cli.handlers.replay",
     ):
         assert deferred not in loaded, deferred
+
+
+CLIENTS_PROBE = """
+import sys
+import confluent_kafka
+
+made = []
+for kind in ("Producer", "Consumer"):
+    real = getattr(confluent_kafka, kind)
+
+    def make(*args, _real=real, _kind=kind, **kwargs):
+        made.append(f"{_kind}:{'redis' in sys.modules}")
+        return _real(*args, **kwargs)
+
+    setattr(confluent_kafka, kind, make)
+from kafkaredis_cli.bootstrap import build_app
+from kafkaredis_cli.settings import Settings
+
+settings = Settings(kafka={"bootstrap_servers": "127.0.0.1:1"})
+app = build_app(settings, "single", 5.0, will_read_back=sys.argv[1] == "verify")
+made.append(f"redis-loaded:{'redis' in sys.modules}")
+app.close()
+print(" ".join(made))
+"""
+
+
+def test_a_single_message_starts_its_clients_before_loading_redis() -> None:
+    """Their handshakes with the brokers overlap loading redis-py (issue 16)."""
+
+    def made(mode: str) -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", CLIENTS_PROBE, mode], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert made("verify") == ["Producer:False", "Consumer:False", "redis-loaded:True"]
+    assert made("no-verify") == ["Producer:False", "redis-loaded:True"]

@@ -54,8 +54,15 @@ def warn(message: str) -> None:
     err.print(f"kafkaredis: warning: {bounded(message)}", markup=False, highlight=False)
 
 
+# What rich's Text drops from a line: bell, backspace, vertical tab, form feed, return.
+_DROPPED = dict.fromkeys((7, 8, 11, 12, 13))
+
+
 def info(message: str) -> None:
-    err.print(message, markup=False, highlight=False)
+    """A summary line on stderr, written as rich wrote it but without loading rich (a
+    one-shot `consume` or `cache delete` prints nothing else through it)."""
+    sys.stderr.write(message.translate(_DROPPED) + "\n")
+    sys.stderr.flush()
 
 
 def print_json(data: Any) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from kafkaredis_cli.adapters.kafka import KafkaMetadata, KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka import KafkaProducerAdapter
 from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
 from kafkaredis_cli.behaviours import MapClientErrors, TimingBehaviour
 from kafkaredis_cli.domain.commands import (
@@ -18,7 +18,8 @@ from kafkaredis_cli.domain.commands import (
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
-from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
+from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
 from kafkaredis_cli.handlers.read_back import ReadRangesHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Handler, Mediator
@@ -27,6 +28,7 @@ from kafkaredis_cli.settings import Settings
 if TYPE_CHECKING:
     from kafkaredis_cli.adapters.kafka_canary import KafkaTopicLayouts
     from kafkaredis_cli.adapters.kafka_canary_follower import KafkaTopicFollower
+    from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
     from kafkaredis_cli.adapters.redis import RedisStore
 
 Profile = Literal["single", "batch", "timer"]
@@ -61,6 +63,8 @@ class App:
     _consumers: list[KafkaConsumerAdapter] = field(default_factory=list)
 
     def metadata(self) -> KafkaMetadata:
+        from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
+
         return KafkaMetadata(self.settings.kafka.to_librdkafka(), self.settings.kafka.timeout_s)
 
     def canary_clients(self) -> tuple[KafkaTopicLayouts, KafkaTopicFollower]:

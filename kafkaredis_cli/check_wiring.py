@@ -19,7 +19,7 @@ def register_check_handler(mediator: Mediator, settings: Settings) -> None:
     kafka, redis_settings = settings.kafka, settings.redis
 
     def read_cluster() -> ClusterInfo:
-        from kafkaredis_cli.adapters.kafka import KafkaMetadata
+        from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
 
         with closing(KafkaMetadata(kafka.to_librdkafka(), kafka.timeout_s)) as metadata:
             return metadata.cluster(kafka.topics)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from kafkaredis_cli.domain.encodings import Encoding, parse
+from kafkaredis_cli.domain.message_json import outgoing_from_json
 from kafkaredis_cli.domain.messages import Headers, OutgoingMessage
-from kafkaredis_cli.domain.records import outgoing_from_json
 from kafkaredis_cli.errors import UsageError, shown
 from kafkaredis_cli.signals import StopRequest
 

@@ -8,6 +8,7 @@ mapping). The first registered behaviour is the outermost.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from kafkaredis_cli.errors import UnknownCommandError
@@ -51,15 +52,10 @@ class Mediator:
         if handler is None:
             raise UnknownCommandError(f"no handler registered for {type(command).__name__}")
 
-        def call_handler() -> Any:
-            return handler.handle(command)
-
-        call: Next = call_handler
+        # functools.partial, not closures: a partial adds no Python frame, so the handler
+        # runs right below the innermost behaviour (tests/unit/test_produce_frames.py).
+        call: Next = partial(handler.handle, command)
         for behaviour in reversed(self._behaviours):
-            call = _bind(behaviour, command, call)
+            call = partial(behaviour, command, call)
         result: R = call()
         return result
-
-
-def _bind(behaviour: Behaviour, command: Command[Any], next_: Next) -> Next:
-    return lambda: behaviour(command, next_)

@@ -22,13 +22,15 @@ from kafkaredis_cli.domain.messages import (
     DeliveryTally,
     StampedMessage,
     now_ms,
+    wire_headers,
 )
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
 from kafkaredis_cli.domain.positions import Start, StartKind
 from kafkaredis_cli.domain.records import MessageRecord
 from kafkaredis_cli.errors import KafkaError, RedisError
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
-from kafkaredis_cli.handlers.produce import ProduceBatchHandler, ProduceMessageHandler
+from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
+from kafkaredis_cli.handlers.produce_message import ProduceMessageHandler
 from kafkaredis_cli.handlers.read_back import ReadRangesHandler
 from kafkaredis_cli.keys import KeySpace
 from kafkaredis_cli.mediator import Mediator
@@ -159,7 +161,7 @@ class FakeProducer:
                 message.topic,
                 outgoing.value,
                 key=outgoing.key,
-                headers=message.wire_headers,
+                headers=tuple(wire_headers(message)),
                 partition=outgoing.partition,
             )
             self.broker.events.append("delivered")

@@ -1,10 +1,10 @@
-"""confluent-kafka adapters: what every client shares, the producer and metadata (the
-consumer: kafka_consumer.py). Clients are created lazily."""
+"""confluent-kafka adapters: what every client shares, and the producer (the consumer:
+kafka_consumer.py; cluster metadata: kafka_metadata.py). Clients are created lazily."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import confluent_kafka as ck
@@ -15,14 +15,12 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
     possibly_persisted,
 )
-from kafkaredis_cli.domain.cluster_health import ClusterInfo, PartitionState
 from kafkaredis_cli.domain.messages import (
-    ID_HEADER,
-    SENT_AT_HEADER,
     DeliveryReport,
     DeliveryTally,
     StampedMessage,
     now_ms,
+    wire_headers,
 )
 from kafkaredis_cli.errors import KafkaError, KafkaRedisError
 
@@ -236,11 +234,7 @@ class KafkaProducerAdapter(KafkaClientBase):
         sent_at = message.sent_at_ms
         if sent_at != self._sent_at[0]:  # a batch's messages share their millisecond's text
             self._sent_at = (sent_at, str(sent_at).encode())
-        headers: list[tuple[str, str | bytes | None]] = [
-            *outgoing.headers,
-            (ID_HEADER, message.id.encode()),
-            (SENT_AT_HEADER, self._sent_at[1]),
-        ]
+        headers = wire_headers(message, self._sent_at[1])
         while True:
             try:
                 if outgoing.partition is None:  # the hot path: no keyword dictionary
@@ -296,91 +290,3 @@ class KafkaProducerAdapter(KafkaClientBase):
             if remaining:
                 log.warning("%d message(s) still undelivered at close: unknown outcome", remaining)
             self._producer = None
-
-
-class KafkaMetadata(KafkaClientBase):
-    """Cluster metadata for `check`: brokers and the topics that matter."""
-
-    def __init__(self, conf: Mapping[str, str], timeout_s: float) -> None:
-        super().__init__(conf, timeout_s)
-        self._admin: Any = None
-
-    def _metadata_client(self) -> Any:
-        if self._admin is None:
-            from confluent_kafka.admin import AdminClient
-
-            # Requests time out before the calls that wait for them: a response that
-            # arrives after its call gave up can abort the process (librdkafka #4605,
-            # with a broker down). A -X socket.timeout.ms wins.
-            request_ms = str(max(1000, int(self._timeout_s * 1000) - 1000))
-            conf = _with_logger({"socket.timeout.ms": request_ms, **self._conf})
-            conf["error_cb"] = self._on_error
-            try:
-                self._admin = AdminClient(conf)
-            except ck.KafkaException as exc:
-                raise from_kafka_exception(exc, "Kafka admin client") from None
-        return self._admin
-
-    def _serve_errors(self) -> None:
-        if self._admin is not None:
-            self._admin.poll(0)
-
-    def cluster(self, topics: Sequence[str]) -> ClusterInfo:
-        try:
-            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
-        except ck.KafkaException as exc:
-            raise self._unreachable(exc) from None
-        present = {
-            t: (len(info.partitions) if info.error is None else -1)
-            for t, info in meta.topics.items()
-        }
-        partitions = {
-            t: tuple(
-                PartitionState(p.id, p.leader, tuple(p.replicas), tuple(p.isrs))
-                for p in sorted(meta.topics[t].partitions.values(), key=lambda p: p.id)
-            )
-            for t in topics
-            if present.get(t, -1) >= 0
-        }
-        brokers = sorted(meta.brokers.values(), key=lambda b: b.id)
-        return ClusterInfo(
-            cluster_id=meta.cluster_id,
-            controller_id=meta.controller_id,
-            brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in brokers),
-            topics={t: present.get(t, -1) for t in topics},
-            broker_ids=tuple(b.id for b in brokers),
-            broker_addresses=tuple(f"{b.host}:{b.port}" for b in brokers),
-            partitions=partitions,
-            min_insync=self._min_insync(list(partitions)),
-        )
-
-    def _min_insync(self, topics: list[str]) -> dict[str, int | None]:
-        """Each topic's effective min.insync.replicas (None where it cannot be read)."""
-        if not topics:
-            return {}
-        from confluent_kafka.admin import ConfigResource  # type: ignore[attr-defined]
-
-        found: dict[str, int | None] = dict.fromkeys(topics)
-        resources = [ConfigResource("TOPIC", t) for t in topics]
-        futures = self._metadata_client().describe_configs(
-            resources, request_timeout=self._timeout_s
-        )
-        for resource, future in futures.items():
-            try:
-                entry = future.result(timeout=self._timeout_s).get("min.insync.replicas")
-                found[resource.name] = int(entry.value) if entry is not None else None
-            except (ck.KafkaException, ValueError, TypeError, TimeoutError) as exc:
-                # (a broker down may leave the answer out: the row then says "unknown")
-                log.info("min.insync.replicas of %r not read: %r", resource.name, exc)
-        return found
-
-    def topic_names(self) -> list[str]:
-        """Every topic the cluster lists (internal ones too), sorted."""
-        try:
-            meta = self._metadata_client().list_topics(timeout=self._timeout_s)
-        except ck.KafkaException as exc:
-            raise self._unreachable(exc) from None
-        return sorted(meta.topics)
-
-    def close(self) -> None:
-        self._admin = None

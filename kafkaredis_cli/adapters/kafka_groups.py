@@ -14,7 +14,7 @@ from kafkaredis_cli.adapters.errors import (
     from_kafka_exception,
     kafka_error_name,
 )
-from kafkaredis_cli.adapters.kafka import KafkaMetadata
+from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
 from kafkaredis_cli.domain.groups import GroupBusyError, GroupInfo, Watermarks
 from kafkaredis_cli.errors import KafkaError
 

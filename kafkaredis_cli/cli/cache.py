@@ -7,14 +7,13 @@ import typer
 
 from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.console import info, print_json
+from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import NotFoundError, UsageError
 
 cache_app = typer.Typer(
     help="Look at and delete the Redis records kafkaredis keeps.", no_args_is_help=True
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @cache_app.command("get")

@@ -5,13 +5,14 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli.console import print_json
+from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed
 
 
 def check(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
     brokers: Annotated[
         int | None,
         typer.Option(

@@ -22,7 +22,7 @@ def complete_topic(ctx: typer.Context, incomplete: str) -> list[str]:
     with contextlib.suppress(Exception):
         import logging
 
-        from kafkaredis_cli.adapters.kafka import KafkaMetadata
+        from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
         from kafkaredis_cli.cli.state import state
         from kafkaredis_cli.settings import load_settings
 

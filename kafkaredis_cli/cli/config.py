@@ -1,16 +1,15 @@
 """`kafkaredis config`: the effective settings, every secret masked."""
 
-from typing import Annotated
-
 import typer
 
 from kafkaredis_cli.cli.console import print_json
+from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
 
 
 def config(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the effective settings (environment, .env and options), secrets masked."""
     data = state(ctx).settings().masked()

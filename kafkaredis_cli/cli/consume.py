@@ -8,8 +8,8 @@ import typer
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
-from kafkaredis_cli.cli.encoding_options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.gctune import fewer_collections
+from kafkaredis_cli.cli.options import KeyEncodingOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding
 from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError

@@ -6,6 +6,7 @@ import typer
 
 from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info, out, print_json, warn
+from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.errors import CheckFailed, UsageError
 
@@ -17,8 +18,6 @@ groups_app = typer.Typer(
     help="Consumer groups: list them, show their lag, reset their offsets.",
     invoke_without_command=True,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _send(ctx: typer.Context, command: "Command[Any]") -> Any:

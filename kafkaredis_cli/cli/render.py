@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from kafkaredis_cli.cli.console import out, print_json
 from kafkaredis_cli.domain.encodings import Encoding, show
-from kafkaredis_cli.domain.records import consumed_to_json, encode_bytes, iso
+from kafkaredis_cli.domain.message_json import consumed_to_json, encode_bytes
+from kafkaredis_cli.domain.records import iso
 from kafkaredis_cli.formatting import ms, ms_json
 
 if TYPE_CHECKING:  # annotations only: not loaded for --help

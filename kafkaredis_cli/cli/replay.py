@@ -9,8 +9,9 @@ import typer
 from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
+from kafkaredis_cli.cli.options import JsonOpt, NoVerifyOpt, PartitionOpt, TtlOpt
+from kafkaredis_cli.cli.produce_exits import message_exit
 from kafkaredis_cli.cli.state import state
-from kafkaredis_cli.errors import CheckFailed, RedisError
 
 REPLAY_TIMEOUT_S = 10.0
 
@@ -34,20 +35,9 @@ def replay(
             autocompletion=complete_topic,
         ),
     ] = None,
-    partition: Annotated[
-        int | None, typer.Option("--partition", "-p", min=0, help="Partition (default: by key).")
-    ] = None,
-    no_verify: Annotated[
-        bool, typer.Option("--no-verify", help="Do not read the new message back.")
-    ] = False,
-    ttl: Annotated[
-        int | None,
-        typer.Option(
-            "--ttl",
-            min=1,
-            help="TTL of the new Redis record, seconds (default: KAFKAREDIS_REDIS__TTL_S).",
-        ),
-    ] = None,
+    partition: PartitionOpt = None,
+    no_verify: NoVerifyOpt = False,
+    ttl: TtlOpt = None,
     timeout: Annotated[
         float,
         typer.Option(
@@ -56,7 +46,7 @@ def replay(
             help="Seconds to wait for delivery and read-back.",
         ),
     ] = REPLAY_TIMEOUT_S,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Produce a cached message's key, value and headers again, with a new id and a
     kafkaredis-replay-of header; cached and read back like `produce`."""
@@ -80,7 +70,6 @@ def replay(
         app.close()
     produced = result.produced
     render.produce_result(produced, app.keys, as_json, replay_of=result.original.id)
-    if produced.cache_error:
-        raise RedisError(f"replayed, but not cached: {produced.cache_error}")
-    if produced.verified is False:
-        raise CheckFailed(f"replayed, but not verified: {produced.verify_error}")
+    error = message_exit(produced, "replayed")
+    if error is not None:
+        raise error

@@ -58,13 +58,18 @@ class StampedMessage(NamedTuple):
     sent_at_ms: int
     message: OutgoingMessage
 
-    @property
-    def wire_headers(self) -> Headers:
-        return (
-            *self.message.headers,
-            (ID_HEADER, self.id.encode()),
-            (SENT_AT_HEADER, str(self.sent_at_ms).encode()),
-        )
+
+def wire_headers(
+    message: StampedMessage, sent_at: bytes = b""
+) -> list[tuple[str, str | bytes | None]]:
+    """The headers a message goes to Kafka with: the user's, then its kafkaredis id and
+    send time (`sent_at`: that time's text, if the caller has it already). The producer
+    adapter and the tests' fake producer both send these."""
+    return [
+        *message.message.headers,
+        (ID_HEADER, message.id.encode()),
+        (SENT_AT_HEADER, sent_at or str(message.sent_at_ms).encode()),
+    ]
 
 
 def stamp(topic: str, message: OutgoingMessage) -> StampedMessage:

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from kafkaredis_cli.domain.encodings import Encoding, parse, show
-from kafkaredis_cli.domain.records import outgoing_from_json
+from kafkaredis_cli.domain.message_json import outgoing_from_json
 from kafkaredis_cli.errors import UsageError
 from kafkaredis_cli.inputs import read_messages
 

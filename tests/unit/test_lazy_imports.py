@@ -51,7 +51,8 @@ def test_app_wiring_defers_groups_replay_and_canary_modules() -> None:
     )
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
-    assert "kafkaredis_cli.handlers.produce" in loaded
+    assert "kafkaredis_cli.handlers.produce_message" in loaded
+    assert "kafkaredis_cli.handlers.produce_batch" in loaded
     for deferred in (
         "kafkaredis_cli.adapters.kafka_groups",
         "kafkaredis_cli.adapters.kafka_canary",

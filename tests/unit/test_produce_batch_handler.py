@@ -18,7 +18,7 @@ from kafkaredis_cli.domain.messages import (
 )
 from kafkaredis_cli.domain.records import Status
 from kafkaredis_cli.errors import UsageError
-from kafkaredis_cli.handlers.produce import CACHE_CHUNK
+from kafkaredis_cli.handlers.batch_accounting import CACHE_CHUNK
 from tests.fakes import FakeBroker, FakeProducer, fake_app
 
 BINARY = b"\xff\x00\xfe not utf-8"

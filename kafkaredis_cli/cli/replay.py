@@ -1,12 +1,9 @@
 """`kafkaredis cache replay ID`: produce a cached message again, as a new message."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from kafkaredis_cli.cli import render
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.completion import complete_cache_key, complete_topic
 from kafkaredis_cli.cli.options import JsonOpt, NoVerifyOpt, PartitionOpt, TtlOpt
@@ -50,6 +47,7 @@ def replay(
 ) -> None:
     """Produce a cached message's key, value and headers again, with a new id and a
     kafkaredis-replay-of header; cached and read back like `produce`."""
+    from kafkaredis_cli.cli import render  # not loaded for --help
     from kafkaredis_cli.domain.replay import ReplayMessage
 
     cli = state(ctx)

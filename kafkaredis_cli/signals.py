@@ -41,8 +41,8 @@ class StopRequest:
         self._event = threading.Event()
         self._reason: str | None = None
 
-    def __call__(self) -> bool:
-        return self.stopped
+    def __call__(self) -> bool:  # once a message in a batch: one call, not two
+        return self._event.is_set()
 
     @property
     def stopped(self) -> bool:

@@ -24,7 +24,7 @@ from kafkaredis_cli.domain.messages import (
     now_ms,
     wire_headers,
 )
-from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate
+from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate, DeliverySink
 from kafkaredis_cli.domain.positions import Start, StartKind
 from kafkaredis_cli.domain.records import MessageRecord
 from kafkaredis_cli.errors import KafkaError, RedisError
@@ -139,6 +139,15 @@ class FakeProducer:
     def produce_counted(self, message: StampedMessage, tally: DeliveryTally) -> None:
         self.counted += 1
         self.produce(message, tally.add)
+
+    def produce_to(self, message: StampedMessage, sink: DeliverySink) -> None:
+        def report(report: DeliveryReport) -> None:
+            if report.error is None:
+                sink.on_delivered(message, report.partition, report.offset)
+            else:
+                sink.on_failed(report)
+
+        self.produce(message, report)
 
     def _deliver(self) -> int:
         if self.hold:
@@ -305,6 +314,10 @@ class FakeStore:
             self.ttls[record.id] = ttl_s
             self.latest[record.topic] = record.id
         self.saves.append(len(records))
+
+    def save_encoded(self, topic: str, records: Sequence[tuple[str, bytes]], ttl_s: int) -> None:
+        """Decoded the way Redis readers do (MessageRecord.from_blob), then saved."""
+        self.save([MessageRecord.from_blob(blob) for _id, blob in records], ttl_s)
 
     def mark_consumed(self, updates: Sequence[ConsumedUpdate]) -> int:
         self.events.append("mark_consumed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import confluent_kafka as ck
 
@@ -24,6 +24,9 @@ from kafkaredis_cli.domain.messages import (
 )
 from kafkaredis_cli.errors import KafkaError, KafkaRedisError
 
+if TYPE_CHECKING:
+    from kafkaredis_cli.domain.ports import DeliverySink
+
 log = logging.getLogger("kafkaredis.kafka")
 librdkafka_log = logging.getLogger("kafkaredis.librdkafka")
 
@@ -34,6 +37,18 @@ def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
     full: dict[str, Any] = dict(conf)
     full["logger"] = librdkafka_log
     return full
+
+
+def _failed_report(message: StampedMessage, err: Any, msg: Any) -> DeliveryReport:
+    name = kafka_error_name(err)
+    return DeliveryReport(
+        message=message,
+        delivered_at_ms=now_ms(),
+        partition=msg.partition() if msg is not None else -1,
+        error=describe_kafka_error(err),
+        error_code=name,
+        possibly_persisted=possibly_persisted(name),
+    )
 
 
 class KafkaClientBase:
@@ -200,17 +215,16 @@ class KafkaProducerAdapter(KafkaClientBase):
             if err is None:
                 on_delivery(DeliveryReport(message, now_ms(), msg.partition(), msg.offset()))
             else:
-                name = kafka_error_name(err)
-                on_delivery(
-                    DeliveryReport(
-                        message=message,
-                        delivered_at_ms=now_ms(),
-                        partition=msg.partition() if msg is not None else -1,
-                        error=describe_kafka_error(err),
-                        error_code=name,
-                        possibly_persisted=possibly_persisted(name),
-                    )
-                )
+                on_delivery(_failed_report(message, err, msg))
+
+        self._produce(message, delivered)
+
+    def produce_to(self, message: StampedMessage, sink: DeliverySink) -> None:
+        def delivered(err: Any, msg: Any) -> None:
+            if err is None:
+                sink.on_delivered(message, msg.partition(), msg.offset())
+            else:
+                sink.on_failed(_failed_report(message, err, msg))
 
         self._produce(message, delivered)
 

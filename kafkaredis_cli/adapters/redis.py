@@ -130,9 +130,18 @@ class RedisStore:
         latest: dict[str, str] = {}
         for record in records:
             latest[record.topic] = record.id
+        self._write([(message_key(r.id), r.to_blob()) for r in records], latest, ttl_s)
+
+    def save_encoded(self, topic: str, records: Sequence[tuple[str, bytes]], ttl_s: int) -> None:
+        if not records:
+            return
+        message_key = self._keys.message
+        items = [(message_key(message_id), blob) for message_id, blob in records]
+        self._write(items, {topic: records[-1][0]}, ttl_s)
+
+    def _write(self, items: list[tuple[str, bytes]], latest: dict[str, str], ttl_s: int) -> None:
         try:
             connection = self._redis()
-            items = [(message_key(r.id), r.to_blob()) for r in records]
             _SAVE.run(connection, items, ttl_s, self._settings.timeout_s)
             client = connection.client
             for topic, message_id in latest.items():

@@ -73,8 +73,7 @@ def wire_headers(
 
 
 def stamp(topic: str, message: OutgoingMessage) -> StampedMessage:
-    sent_at = now_ms()
-    return StampedMessage(_ids.new(), topic, sent_at, message)
+    return StampedMessage(_ids.new(), topic, time.time_ns() // 1_000_000, message)
 
 
 class DeliveryReport(NamedTuple):

@@ -16,6 +16,14 @@ from kafkaredis_cli.domain.positions import End, Start
 from kafkaredis_cli.domain.records import MessageRecord, Status
 
 
+class DeliverySink(Protocol):
+    """Where a batch's delivery reports go, one call a message."""
+
+    def on_delivered(self, message: StampedMessage, partition: int, offset: int) -> None: ...
+
+    def on_failed(self, report: DeliveryReport) -> None: ...
+
+
 class MessageProducer(Protocol):
     def check_topic(self, topic: str) -> int:
         """Partition count; raises KafkaError when unreachable or unknown (bounded time)."""
@@ -31,6 +39,10 @@ class MessageProducer(Protocol):
     def produce_counted(self, message: StampedMessage, tally: DeliveryTally) -> None:
         """Queue one message whose delivery report only counts (in `tally`, from a later
         poll()/flush()): the cheap path of a batch that neither caches nor verifies."""
+
+    def produce_to(self, message: StampedMessage, sink: DeliverySink) -> None:
+        """Queue one message of a batch; its delivery goes to `sink` (from a later
+        poll()/flush()): no report object is made for a delivered message."""
 
     def poll(self, timeout_s: float = 0.0) -> int: ...
 
@@ -103,6 +115,9 @@ class CacheSummary:
 class MessageStore(Protocol):
     def save(self, records: Sequence[MessageRecord], ttl_s: int) -> None:
         """Write records (pipelined) and point `latest:<topic>` at each topic's last one."""
+
+    def save_encoded(self, topic: str, records: Sequence[tuple[str, bytes]], ttl_s: int) -> None:
+        """save() of records already encoded (id, records.record_blob), all of `topic`."""
 
     def mark_consumed(self, updates: Sequence[ConsumedUpdate]) -> int:
         """Update records that exist (pipelined); returns how many were updated."""

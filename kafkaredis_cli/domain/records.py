@@ -42,13 +42,15 @@ STATE_WIDTH = 64  # bytes of the first line, newline included
 
 def state_line(status: str, consumed_at_ms: int | None, latency_ms: float | None) -> bytes:
     """The first line of a stored record (the Redis script that marks it writes the same)."""
-    consumed = "-" if consumed_at_ms is None else str(consumed_at_ms)
+    consumed = "-" if consumed_at_ms is None else consumed_at_ms
     latency = "-" if latency_ms is None else repr(latency_ms)
-    line = f"{status} {consumed} {latency}".encode()[: STATE_WIDTH - 1]
-    return line.ljust(STATE_WIDTH - 1) + b"\n"
+    return f"{f'{status} {consumed} {latency}':<{_STATE_TEXT}.{_STATE_TEXT}}\n".encode()
 
 
-_DELIVERED_LINE = state_line(Status.DELIVERED.value, None, None)
+_STATE_TEXT = STATE_WIDTH - 1  # the line's text, cut or padded with spaces to this
+
+
+_DELIVERED_LINE = state_line(Status.DELIVERED.value, None, None).decode()
 BLOB_PREFIXES = tuple(s.value.encode() + b" " for s in Status)  # how a stored record starts
 BLOB_HEAD_BYTES = STATE_WIDTH + 512  # the first two lines (Kafka topics: <= 249 chars)
 
@@ -81,6 +83,28 @@ def _headers_text(headers: Headers) -> str:
         if len(_headers_cache) < 256:
             _headers_cache[headers] = text
     return text
+
+
+def record_blob(
+    message_id: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Headers,
+    sent_at_ms: int,
+    delivered_at_ms: int | None,
+    state: str = _DELIVERED_LINE,
+) -> bytes:
+    """A record's stored form (see above), in one pass: a batch encodes each delivered
+    message with this straight from its delivery report, no MessageRecord made."""
+    return (
+        f"{state}{BLOB_MAGIC} {message_id} {partition} {offset} {sent_at_ms} "
+        f"{'-' if delivered_at_ms is None else delivered_at_ms} "
+        f"{-1 if key is None else len(key)} {-1 if value is None else len(value)} "
+        f"{topic}\n{_headers_text(headers)}\n"
+    ).encode() + b"".join((key or b"", value or b""))
 
 
 class MessageRecord(NamedTuple):
@@ -176,19 +200,11 @@ class MessageRecord(NamedTuple):
 
     def to_blob(self) -> bytes:
         """The one form a record is stored in (a Redis string per message; see state_line)."""
-        headers = _headers_text(self.headers)
-        key, value = self.key, self.value
-        meta = (
-            f"{BLOB_MAGIC} {self.id} {self.partition} {self.offset} {self.sent_at_ms} "
-            f"{'-' if self.delivered_at_ms is None else self.delivered_at_ms} "
-            f"{-1 if key is None else len(key)} {-1 if value is None else len(value)} "
-            f"{self.topic}\n{headers}\n"
-        )
         if self.consumed_at_ms is None and self.status is Status.DELIVERED:
             state = _DELIVERED_LINE
         else:
-            state = state_line(self.status.value, self.consumed_at_ms, self.latency_ms)
-        return b"".join((state, meta.encode(), key or b"", value or b""))
+            state = state_line(self.status.value, self.consumed_at_ms, self.latency_ms).decode()
+        return record_blob(*self[:9], state)
 
     @classmethod
     def from_blob(cls, raw: bytes) -> MessageRecord:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from time import time_ns
 
 from kafkaredis_cli.domain.commands import BatchProgress, BatchResult, ProduceBatch
-from kafkaredis_cli.domain.messages import DeliveryReport, DeliveryTally
+from kafkaredis_cli.domain.messages import DeliveryReport, DeliveryTally, StampedMessage
 from kafkaredis_cli.domain.ports import ConsumedUpdate, MessageStore
-from kafkaredis_cli.domain.records import MessageRecord
+from kafkaredis_cli.domain.records import record_blob
 from kafkaredis_cli.errors import RedisError
 from kafkaredis_cli.handlers.batch_positions import Positions
 
@@ -17,11 +18,12 @@ CACHE_CHUNK = 5000  # records per pipelined Redis write in a batch
 
 
 class BatchRun:
-    """Counters and buffers of one batch; delivery reports land here."""
+    """Counters and buffers of one batch; delivery reports land here (a DeliverySink)."""
 
     def __init__(self, command: ProduceBatch, store: MessageStore | None, ttl_s: int) -> None:
         self.store = store if command.cache else None
         self.cache_on = self.store is not None
+        self.topic = command.topic
         self.ttl_s = ttl_s
         self.verify = command.verify
         self.read = 0
@@ -30,7 +32,7 @@ class BatchRun:
         self.errors: Counter[str] = self.tally.errors
         # Nothing kept per message: the producer only counts its delivery reports.
         self.counting_only = not self.cache_on and not self.verify
-        self.pending: list[MessageRecord] = []
+        self.pending: list[tuple[str, bytes]] = []  # (id, stored record) to write
         self._writer: ThreadPoolExecutor | None = None
         self._saving: tuple[Future[None], int] | None = None  # the chunk being written
         self.positions = Positions()
@@ -43,20 +45,40 @@ class BatchRun:
     def failed(self) -> int:
         return self.tally.failed
 
-    def on_delivery(self, report: DeliveryReport) -> None:
-        if report.error is not None:
-            self.tally.add(report)
-            return
+    def on_delivered(self, message: StampedMessage, partition: int, offset: int) -> None:
+        """A message on the broker: counted, its record encoded at once (no objects in
+        between: the hot path of a cached batch), its place kept for the read-back."""
         self.tally.delivered += 1
+        message_id = message.id
         if self.cache_on:
-            self.pending.append(MessageRecord.from_delivery(report))
+            outgoing = message.message
+            self.pending.append(
+                (
+                    message_id,
+                    record_blob(
+                        message_id,
+                        message.topic,
+                        partition,
+                        offset,
+                        outgoing.key,
+                        outgoing.value,
+                        outgoing.headers,
+                        message.sent_at_ms,
+                        time_ns() // 1_000_000,  # now_ms(), one call less
+                    ),
+                )
+            )
         if self.verify:
-            self.positions.add(report.partition, report.offset, report.message.id)
+            self.positions.add(partition, offset, message_id)
+
+    def on_failed(self, report: DeliveryReport) -> None:
+        self.tally.add(report)
 
     def maybe_cache(self, *, force: bool) -> None:
         """Write a full chunk (any rest with `force`) while the batch goes on: one chunk at
         a time is written by a thread of its own, so the wait for Redis overlaps the
-        produce loop; `force` also waits for it."""
+        produce loop; `force` also waits for it. The records are encoded already (in
+        on_delivered): the thread only sends, and holds the GIL little."""
         store = self.store
         if store is None:
             return
@@ -65,7 +87,8 @@ class BatchRun:
             self._collect()  # at most one chunk in flight (bounded memory, kept in order)
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(1, thread_name_prefix="kafkaredis-cache")
-            self._saving = (self._writer.submit(store.save, chunk, self.ttl_s), len(chunk))
+            saving = self._writer.submit(store.save_encoded, self.topic, chunk, self.ttl_s)
+            self._saving = (saving, len(chunk))
         if force:
             self._collect()
 

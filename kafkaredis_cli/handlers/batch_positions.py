@@ -5,18 +5,7 @@ from __future__ import annotations
 from binascii import Error as BinasciiError
 from binascii import unhexlify
 
-
-def id_bytes(message_id: bytes | None) -> bytes:
-    """A UUID's 16 bytes from its text (a header's value); 16 zero bytes (which no id
-    has) for anything else."""
-    try:
-        raw = unhexlify(message_id.replace(b"-", b"")) if message_id else b""
-    except (BinasciiError, ValueError):
-        raw = b""
-    return raw if len(raw) == 16 else _NO_ID
-
-
-_NO_ID = bytes(16)
+_NO_ID = bytes(16)  # what an offset another producer took holds: no id is all zeros
 
 
 class Positions:
@@ -31,7 +20,7 @@ class Positions:
         return bool(self._parts)
 
     def add(self, partition: int, offset: int, message_id: str) -> None:
-        raw = bytes.fromhex(message_id.replace("-", ""))  # one of our own ids: well formed
+        raw = unhexlify(message_id.encode().replace(b"-", b""))  # our own id: well formed
         part = self._parts.get(partition)
         if part is None:
             self._parts[partition] = ([offset], bytearray(raw))
@@ -41,6 +30,9 @@ class Positions:
             ids[0:0] = bytes((first[0] - offset) * 16)
             first[0] = offset
         at = (offset - first[0]) * 16
+        if at == len(ids):  # the next offset of the partition: the usual case
+            ids += raw
+            return
         if at > len(ids):
             ids.extend(bytes(at - len(ids)))
         ids[at : at + 16] = raw
@@ -61,5 +53,8 @@ class Positions:
         at = (offset - first[0]) * 16
         if at < 0 or at + 16 > len(ids):
             return False
-        raw = id_bytes(message_id)
-        return raw != _NO_ID and ids[at : at + 16] == raw
+        try:  # a UUID's 16 bytes from its text; anything else is not one of ours
+            raw = unhexlify(message_id.replace(b"-", b"")) if message_id else b""
+        except (BinasciiError, ValueError):
+            return False
+        return len(raw) == 16 and raw != _NO_ID and ids[at : at + 16] == raw

@@ -50,7 +50,7 @@ class ProduceBatchHandler(ProduceHandler):
         if run.counting_only:
             produce, on_delivery = self._producer.produce_counted, run.tally
         else:
-            produce, on_delivery = self._producer.produce, run.on_delivery
+            produce, on_delivery = self._producer.produce_to, run
         messages = guarded(command.messages)
         stop_error: KafkaRedisError | None = None
         not_sent = 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kafkaredis_cli.canary.figures import (
     UNKNOWN_BROKER,
@@ -34,6 +34,20 @@ RECENT = 60  # ticks the sparkline and the recent percentiles cover
 MAX_PENDING = 10_000  # lost ticks remembered, in case their probe turns up late
 MAX_NOTED = 100  # the latest late and duplicated probes, listed in the summary
 MAX_REASONS = 100  # distinct error reasons counted one by one; the rest as "other"
+
+
+T = TypeVar("T")
+
+
+class _Total(Generic[T]):
+    """A read-only attribute of the run that is the same-named field of its totals."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, run: RunStatistics, owner: type | None = None) -> T:
+        value: T = getattr(run.totals, self._name)
+        return value
 
 
 class RunStatistics:
@@ -190,42 +204,16 @@ class RunStatistics:
         self.late_ticks += int(late)
         self.overruns += int(overran)
 
-    # -- totals -----------------------------------------------------------------------------
-    @property
-    def sent(self) -> int:
-        return self.totals.sent
-
-    @property
-    def delivered(self) -> int:
-        return self.totals.delivered
-
-    @property
-    def verified(self) -> int:
-        return self.totals.verified
-
-    @property
-    def lost(self) -> int:
-        return self.totals.lost
-
-    @property
-    def late(self) -> int:
-        return self.totals.late
-
-    @property
-    def duplicated(self) -> int:
-        return self.totals.duplicated
-
-    @property
-    def cache_failed(self) -> int:
-        return self.totals.cache_failed
-
-    @property
-    def round_trip(self) -> LogHistogram:
-        return self.totals.round_trip
-
-    @property
-    def delivery(self) -> LogHistogram:
-        return self.totals.delivery
+    # -- totals (the run's Figures, read as attributes of the run) ------------------------
+    sent = _Total[int]()
+    delivered = _Total[int]()
+    verified = _Total[int]()
+    lost = _Total[int]()
+    late = _Total[int]()
+    duplicated = _Total[int]()
+    cache_failed = _Total[int]()
+    round_trip = _Total[LogHistogram]()
+    delivery = _Total[LogHistogram]()
 
     def figures_at(self, where: Where) -> dict[str, Any]:
         """The figures so far of the partition and the broker a tick went to (JSON)."""

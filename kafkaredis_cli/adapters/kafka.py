@@ -31,6 +31,7 @@ log = logging.getLogger("kafkaredis.kafka")
 librdkafka_log = logging.getLogger("kafkaredis.librdkafka")
 
 C = TypeVar("C")  # a confluent-kafka client class
+PID_TIMER_S = 0.5  # librdkafka's retry interval for an idempotent producer's id request
 
 
 def _with_logger(conf: Mapping[str, str]) -> dict[str, Any]:
@@ -199,8 +200,8 @@ class KafkaProducerAdapter(KafkaClientBase):
         answer starts the producer id request (1 round trip when it is already under way).
         """
         self._pid_asked = True
-        try:
-            self._client().list_topics(topic, timeout=self._timeout_s)
+        try:  # no longer than the timer it saves (a broker that hangs must not delay more)
+            self._client().list_topics(topic, timeout=min(self._timeout_s, PID_TIMER_S))
         except ck.KafkaException as exc:  # the topic was just found: only time is lost
             log.debug("metadata for the producer id: %s", exc)
 

@@ -97,6 +97,8 @@ class DeliveryReport(NamedTuple):
 def kafkaredis_headers(headers: Headers) -> tuple[bytes | None, bytes | None]:
     """The values of the first `kafkaredis-id` and `kafkaredis-sent-at` headers (as
     ConsumedRecord.header() finds them), in one pass: for loops over many records."""
+    if len(headers) > 1 and headers[0][0] == ID_HEADER and headers[1][0] == SENT_AT_HEADER:
+        return headers[0][1], headers[1][1]  # a message with no headers of its own
     message_id: bytes | None = None
     sent_at: bytes | None = None
     seen_id = seen_sent = False

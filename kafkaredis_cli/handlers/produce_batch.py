@@ -8,10 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kafkaredis_cli.domain.commands import BatchResult, ProduceBatch, ReadRanges
-from kafkaredis_cli.domain.consumed_updates import consumed_update
+from kafkaredis_cli.domain.consumed_updates import updates_for
 from kafkaredis_cli.domain.messages import ConsumedRecord, StampedMessage, kafkaredis_headers, stamp
 from kafkaredis_cli.domain.partitions import check_partition
-from kafkaredis_cli.domain.ports import ConsumedUpdate
 from kafkaredis_cli.domain.records import Status
 from kafkaredis_cli.errors import KafkaRedisError
 from kafkaredis_cli.handlers.batch_accounting import CACHE_CHUNK, BatchRun, forced_result
@@ -124,23 +123,19 @@ class ProduceBatchHandler(ProduceHandler):
             return 0
         ranges = run.positions.ranges()
         verified = 0
-        updates: list[ConsumedUpdate] = []
+        found: list[ConsumedRecord] = []  # read back where they landed: records to update
 
-        holds, cache_on, verified_status = run.positions.holds, run.cache_on, Status.VERIFIED
+        holds, cache_on = run.positions.holds, run.cache_on
 
         def check(record: ConsumedRecord) -> None:
             nonlocal verified
-            raw_id, sent = kafkaredis_headers(record.headers)
-            if holds(record.partition, record.offset, raw_id):
-                assert raw_id is not None
+            if holds(record.partition, record.offset, kafkaredis_headers(record.headers)[0]):
                 verified += 1
                 if cache_on:
-                    updates.append(
-                        consumed_update(raw_id, sent, record.consumed_at_ms, verified_status)
-                    )
-                    if len(updates) >= CACHE_CHUNK:
-                        run.mark(updates)
-                        updates.clear()
+                    found.append(record)
+                    if len(found) >= CACHE_CHUNK:
+                        run.mark(updates_for(found, Status.VERIFIED))
+                        found.clear()
 
         try:
             self._read_ranges(
@@ -156,5 +151,5 @@ class ProduceBatchHandler(ProduceHandler):
             # The deliveries stand: what was not read back is counted (and the summary
             # printed), not lost in an error that tells nothing of the batch.
             run.errors[f"read-back: {exc}"] += 1
-        run.mark(updates)
+        run.mark(updates_for(found, Status.VERIFIED))
         return verified

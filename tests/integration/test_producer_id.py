@@ -10,13 +10,11 @@ from typing import Any
 
 import pytest
 
-from kafkaredis_cli.adapters.kafka import KafkaProducerAdapter
+from kafkaredis_cli.adapters.kafka import PID_TIMER_S, KafkaProducerAdapter
 from kafkaredis_cli.domain.messages import DeliveryReport, OutgoingMessage, stamp
 from tests.conftest import Services, wait_for
 
 pytestmark = pytest.mark.integration
-
-TIMER_S = 0.5  # librdkafka's retry interval for a producer id request
 
 
 def _created_to_delivered(bootstrap: str, topic: str) -> float:
@@ -49,4 +47,4 @@ def test_first_delivery_does_not_wait_for_the_producer_id_timer(
     # metadata answer usually comes from the bootstrap connection, which does not start
     # the producer id request): three fresh producers in a row all beat it.
     times: list[Any] = [_created_to_delivered(services.bootstrap, topic) for _ in range(3)]
-    assert max(times) < TIMER_S * 0.9, times
+    assert max(times) < PID_TIMER_S * 0.9, times

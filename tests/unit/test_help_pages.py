@@ -42,7 +42,19 @@ def test_root_help_keeps_the_global_options_apart_and_whole_summaries(run: Run) 
 
 def test_a_command_lists_its_arguments_options_and_the_global_ones(run: Run) -> None:
     parts = sections(run("cache", "get", "--help").stdout)
-    assert "key <str>" in parts["Arguments"]
+    assert "KEY " in parts["Arguments"] and "<str>" not in parts["Arguments"]
     assert "--json" in parts["Options"] and "--help" in parts["Options"]
     assert "--redis-url URL" in parts[GLOBAL[:-1]]
     assert "--redis-url" not in parts["Options"]
+
+
+def test_values_are_named_not_typed(run: Run) -> None:
+    """`--topic TOPIC`, `--timeout SECONDS`: never a bare type such as <str> or <int range>;
+    choices stay listed."""
+    for command in (["produce"], ["consume"], ["timer"], ["cache", "list"], ["groups", "reset"]):
+        text = run(*command, "--help").stdout
+        for bare in ("<str>", "<int>", "<float>", "range>", "list["):
+            assert bare not in text, (command, bare)
+    consume = run("consume", "--help").stdout
+    for shown in ("--topic TOPIC", "--from START", "--timeout SECONDS", "<table|json|raw>"):
+        assert shown in consume, shown

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from benchlib.consume import bench_consume
 from benchlib.context import Context
@@ -170,7 +171,7 @@ def main(argv: list[str]) -> int:
                 broker.cleanup()
                 clear_prefix(redis_url, prefix)
         figures = summarise(ctx)
-        report = {
+        report: dict[str, Any] = {
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "elapsed_s": round(time.time() - started, 1),
             "machine": machine(ctx),

@@ -135,7 +135,7 @@ def worker_produce_same(bootstrap: str, topic: str, file: str, redis_url: str, p
         for i, line in enumerate(lines, 1):
             value = line.rstrip(b"\n")
             message_id, sent_at = str(uuid.uuid4()), time.time_ns() // 1_000_000
-            headers = [
+            headers: list[tuple[str, str | bytes | None]] = [
                 ("kafkaredis-id", message_id.encode()),
                 ("kafkaredis-sent-at", str(sent_at).encode()),
             ]

@@ -88,7 +88,7 @@ class Broker:
         self.created: list[str] = []
 
     def topic(self, what: str) -> str:
-        from confluent_kafka.admin import NewTopic
+        from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
         name = f"kbench-{self.run_id}-{what}-{len(self.created)}"
         futures = self.admin.create_topics([NewTopic(name, num_partitions=self.partitions)])
@@ -176,7 +176,7 @@ def _clear_prefix_cluster(redis_url: str, prefix: str) -> int:
     cluster = RedisCluster.from_url(redis_url)
     try:
         removed = 0
-        for node in cluster.get_primaries():
+        for node in cluster.get_primaries():  # type: ignore[no-untyped-call]
             batch = list(
                 cluster.get_redis_connection(node).scan_iter(match=f"{prefix}:*", count=5000)
             )

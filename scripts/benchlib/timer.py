@@ -42,7 +42,8 @@ def bench_timer_statistics(ctx: Context, samples: int = 1_000_000) -> None:
     """The timer's per-tick cost of its statistics (fixed-memory histograms): recording a
     verified tick (delivery and round trip, in every scope), then the whole summary."""
 
-    from kafkaredis_cli.canary.statistics import RunStatistics, Where
+    from kafkaredis_cli.canary.figures import Where
+    from kafkaredis_cli.canary.statistics import RunStatistics
 
     stats = RunStatistics("bench")
     rng = random.Random(1)

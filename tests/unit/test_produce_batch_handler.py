@@ -9,7 +9,6 @@ import pytest
 from kafkaredis_cli.domain.commands import (
     BatchProgress,
     ProduceBatch,
-    ProduceMessage,
 )
 from kafkaredis_cli.domain.messages import (
     ID_HEADER,
@@ -20,17 +19,6 @@ from kafkaredis_cli.domain.records import Status
 from kafkaredis_cli.errors import UsageError
 from kafkaredis_cli.handlers.batch_accounting import CACHE_CHUNK
 from tests.fakes import FakeBroker, FakeProducer, fake_app
-
-BINARY = b"\xff\x00\xfe not utf-8"
-
-
-def produce(topic: str = "t", value: bytes | None = b"hello", **kwargs: object) -> ProduceMessage:
-    message = OutgoingMessage(
-        value=value,
-        key=kwargs.pop("key", None),  # type: ignore[arg-type]
-        headers=kwargs.pop("headers", ()),  # type: ignore[arg-type]
-    )
-    return ProduceMessage(topic=topic, message=message, **kwargs)  # type: ignore[arg-type]
 
 
 def lines(n: int, start: int = 0) -> Iterator[OutgoingMessage]:

@@ -25,7 +25,7 @@ from kafkaredis_cli.domain.messages import (
     wire_headers,
 )
 from kafkaredis_cli.domain.ports import CacheEntry, CacheSummary, ConsumedUpdate, DeliverySink
-from kafkaredis_cli.domain.positions import Start, StartKind
+from kafkaredis_cli.domain.positions import End, Start, StartKind
 from kafkaredis_cli.domain.records import MessageRecord
 from kafkaredis_cli.errors import KafkaError, RedisError
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
@@ -170,7 +170,10 @@ class FakeProducer:
                 message.topic,
                 outgoing.value,
                 key=outgoing.key,
-                headers=tuple(wire_headers(message)),
+                # as confluent-kafka sends them: str values UTF-8 encoded
+                headers=tuple(
+                    (k, v.encode() if isinstance(v, str) else v) for k, v in wire_headers(message)
+                ),
                 partition=outgoing.partition,
             )
             self.broker.events.append("delivered")
@@ -215,6 +218,9 @@ class FakeConsumer:
 
     def check_topic(self, topic: str) -> int:
         return self.broker.partitions(topic)
+
+    def stop_at(self, topic: str, end: End, partition: int | None) -> None:
+        raise NotImplementedError("--to is tested against the real broker only")
 
     def follow(
         self, topic: str, *, group: str | None, start: Start | None, partition: int | None

@@ -113,10 +113,11 @@ def _workdir(keep: bool) -> Iterator[Path]:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     sections = [s for s in SECTIONS if s in args.only.split(",")]
+    stack_bootstrap, stack_redis_url = DEFAULT_BOOTSTRAP, DEFAULT_REDIS_URL
     if not (args.bootstrap and args.redis_url):
-        ensure_stack()
-    bootstrap = args.bootstrap or DEFAULT_BOOTSTRAP
-    redis_url = args.redis_url or DEFAULT_REDIS_URL
+        stack_bootstrap, stack_redis_url = ensure_stack()
+    bootstrap = args.bootstrap or stack_bootstrap
+    redis_url = args.redis_url or stack_redis_url
     kcat = ensure_kcat(install=not args.no_kcat_install)
     run_id = uuid.uuid4().hex[:8]
     prefix = f"kbench-{run_id}"

@@ -29,13 +29,27 @@ DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
 
 
-def ensure_stack() -> None:
+def ensure_stack() -> tuple[str, str]:
+    """Start the stack (a no-op when it runs) and return its bootstrap servers and Redis
+    URL, as `scripts/stack env` prints them: the ports it runs on, recorded or not."""
     say("scripts/stack up (a no-op when the stack runs)")
     result = subprocess.run(
         [sys.executable, str(STACK), "up"], capture_output=True, text=True, timeout=600
     )
     if result.returncode != 0:
         raise BenchError(f"scripts/stack up failed:\n{result.stdout}\n{result.stderr}")
+    env = subprocess.run(
+        [sys.executable, str(STACK), "env"], capture_output=True, text=True, timeout=60
+    )
+    found = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in env.stdout.splitlines()
+        if line.startswith("export ") and "=" in line
+    )
+    return (
+        found.get("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP),
+        found.get("KAFKAREDIS_REDIS__URL", DEFAULT_REDIS_URL),
+    )
 
 
 def ensure_kcat(install: bool) -> str | None:

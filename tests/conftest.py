@@ -98,10 +98,24 @@ def services() -> Iterator[Services]:
         # session's `up` was still on its way when we looked).
         started = "already running" not in result.stdout + result.stderr
     try:
-        yield Services(DEFAULT_BOOTSTRAP, DEFAULT_REDIS_URL)
+        yield stack_services()
     finally:
         if started:
             run_stack("down")
+
+
+def stack_services() -> Services:
+    """The running stack's addresses, as `scripts/stack env` prints them: the ports it
+    was started on (recorded in its state), not necessarily the defaults."""
+    found = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in run_stack("env").stdout.splitlines()
+        if line.startswith("export ") and "=" in line
+    )
+    return Services(
+        found.get("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP),
+        found.get("KAFKAREDIS_REDIS__URL", DEFAULT_REDIS_URL),
+    )
 
 
 @pytest.fixture

@@ -146,9 +146,9 @@ def consumed_writer(
     fmt: str, key_encoding: Encoding, value_encoding: Encoding
 ) -> Callable[[Sequence[ConsumedRecord]], None]:
     """What `consume` hands each fetch's records to: plain buffered writes in every format
-    (no rich per line), flushed once a fetch. Raw values are joined into one write; JSON
-    and table lines are written one by one (measured: joining thousands of longer lines
-    first costs more than it saves)."""
+    (no rich per line), flushed once a fetch. Raw values and table lines are joined into
+    one write; JSON lines are written one by one (measured: joining orjson's bytes first
+    costs more than it saves)."""
     if fmt == "raw":
         write_bytes = sys.stdout.buffer.write
         if value_encoding is Encoding.text:
@@ -181,8 +181,8 @@ def consumed_writer(
     write = sys.stdout.write
 
     def as_table(records: Sequence[ConsumedRecord]) -> None:
-        for r in records:
-            write(consumed_table_line(r, key_encoding, value_encoding))
+        # one write a fetch: measured 0.2-0.4 us a line less than a write each
+        write("".join([consumed_table_line(r, key_encoding, value_encoding) for r in records]))
         _flush()
 
     return as_table

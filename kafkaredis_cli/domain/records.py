@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from kafkaredis_cli.domain.message_json import headers_from_json, headers_to_json, key_value_json
@@ -27,6 +28,11 @@ def iso(ms: int | None) -> str:
     """Epoch milliseconds as ISO 8601 UTC, for people."""
     if ms is None:
         return "-"
+    return _iso(ms)
+
+
+@lru_cache(maxsize=4096)  # a batch's messages share their milliseconds: consume's table
+def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 

@@ -6,10 +6,9 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli.arguments import seconds
-from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import info
 from kafkaredis_cli.cli.gctune import fewer_collections
-from kafkaredis_cli.cli.options import KeyEncodingOpt, ValueEncodingOpt
+from kafkaredis_cli.cli.options import KeyEncodingOpt, TopicOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding
 from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
@@ -24,15 +23,7 @@ class Format(StrEnum):
 
 def consume(
     ctx: typer.Context,
-    topic: Annotated[
-        str | None,
-        typer.Option(
-            "--topic",
-            "-t",
-            help="Topic (default: the first of KAFKAREDIS_KAFKA__TOPICS).",
-            autocompletion=complete_topic,
-        ),
-    ] = None,
+    topic: TopicOpt = None,
     group: Annotated[
         str | None,
         typer.Option("--group", "-g", help="Consumer group (default: KAFKAREDIS_KAFKA__GROUP_ID)."),

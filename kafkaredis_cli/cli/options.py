@@ -4,7 +4,19 @@ from typing import Annotated
 
 import typer
 
+from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.domain.encodings import Encoding
+
+# The topic `produce` sends to and `consume` reads, the configured one by default.
+TopicOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--topic",
+        "-t",
+        help="Topic (default: the first of KAFKAREDIS_KAFKA__TOPICS).",
+        autocompletion=complete_topic,
+    ),
+]
 
 # --key-encoding and --value-encoding, as `consume` (output) and `produce` (input) take them.
 KeyEncodingOpt = Annotated[

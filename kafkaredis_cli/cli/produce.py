@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from kafkaredis_cli.cli.arguments import argument_bytes, header_arguments, seconds
-from kafkaredis_cli.cli.completion import complete_topic
 from kafkaredis_cli.cli.console import stdin_is_terminal
 from kafkaredis_cli.cli.options import (
     JsonOpt,
     KeyEncodingOpt,
     NoVerifyOpt,
     PartitionOpt,
+    TopicOpt,
     TtlOpt,
     ValueEncodingOpt,
 )
@@ -36,15 +36,6 @@ class InputFormat(StrEnum):
 MessageArg = Annotated[
     str | None,
     typer.Argument(metavar="MESSAGE", help="The message value (no MESSAGE: lines from stdin)."),
-]
-TopicOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--topic",
-        "-t",
-        help="Topic (default: the first of KAFKAREDIS_KAFKA__TOPICS).",
-        autocompletion=complete_topic,
-    ),
 ]
 KeyOpt = Annotated[str | None, typer.Option("--key", "-k", help="Message key.")]
 HeaderOpt = Annotated[

@@ -322,3 +322,4 @@ from tests.clusters import (  # noqa: E402, F401
     redis_cluster,
     redis_sentinel,
 )
+from tests.secure import secure_cli, secure_env, secure_stack  # noqa: E402, F401

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from stacklib import kafka_nodes, redis_modes
+from stacklib import kafka_nodes, redis_modes, secure
 from stacklib.layout import COMPONENT_KEYS, HOST, Node, Stack, StackError
 from stacklib.prereqs import java_binary, kafka_client, kafka_libs, redis_binary
 from stacklib.probes import comp_health, describe, layout_name, node_ready
@@ -71,6 +71,8 @@ def bring_up(
     # Show only what this start wrote to the logs if it fails.
     marks = {p: file_size(p) for n in to_start for p in stack.log_files(n)}
     try:
+        if stack.secure and to_start:
+            secure.ensure_material(stack)
         if kafka_start:
             for node in kafka_start:
                 kafka_nodes.write_config(stack, node)
@@ -88,6 +90,8 @@ def bring_up(
             procs[node.name] = kafka_nodes.start(stack, node, java, libs)
             write_pid(stack, node, procs[node.name].pid)
         wait_ready(args, stack, comps, nodes, procs, marks, joined)
+        if stack.secure and kafka_start:
+            secure.create_acls(stack)
     except BaseException:
         stop_pids({name: p.pid for name, p in procs.items() if p.poll() is None}, 15.0, False)
         for node in to_start:

@@ -38,7 +38,7 @@ usage: scripts/stack up|down|status|env|logs [NODE] [options]
            SIGKILL after a deadline).  Keeps Kafka's data unless --wipe.
   status   show every node's pid/ports and probe; exit 0 only if all is up and healthy.
   env      print `export KAFKAREDIS_...=...` lines for the stack
-           (use: eval "$(scripts/stack env)").
+           (use: eval "$(scripts/stack env)"; a secure stack: as --user).
   logs     print the tail of the logs (of NODE only if given; -n N lines, -f to follow).
   kill     SIGKILL one node (a crash).         pause   SIGSTOP one node (a hang).
   resume   SIGCONT a paused node.              start   restart a killed or stopped
@@ -49,7 +49,14 @@ usage: scripts/stack up|down|status|env|logs [NODE] [options]
            (--redis sentinel; named by the role they start in).
 
 Options (all commands):
-  --dir DIR               state dir (default <repo>/.stack; env KAFKAREDIS_STACK_DIR)
+  --dir DIR               state dir (default <repo>/.stack, with --secure
+                          <repo>/.stack-secure; env KAFKAREDIS_STACK_DIR)
+  --secure                the secure profile (docs/security.md): one Kafka node with
+                          SASL_SSL/SCRAM-SHA-512 on the Kafka port (default 19192), the
+                          controller (SSL) on + 1, mTLS on + 2, ACLs; a TLS-only Redis
+                          with ACL users (default 16479), a server whose certificate
+                          expires in 3 days on + 1; a throwaway CA in DIR/secure.
+                          Ports: env KAFKAREDIS_STACK_SECURE_KAFKA_PORT / _REDIS_PORT
   --only kafka|redis      act on one component only
   --kafka-port N          broker port (default 19092; env KAFKAREDIS_STACK_KAFKA_PORT);
                           with --brokers N, broker i listens on N + 2(i-1) and its
@@ -74,6 +81,9 @@ up only:
   --fresh                 stop, wipe the data and reformat Kafka's storage first
   --kafka-version V       Kafka release (default %(kafka_version)s;
                           env KAFKAREDIS_STACK_KAFKA_VERSION)
+env only:
+  --user NAME             secure stack: kr-user (default; SCRAM, Redis keys kr:*),
+                          mtls (client certificate), admin, kr-other (Redis keys other:*)
 down only:
   --wipe                  also delete data (Kafka log dirs; everything in the
                           state dir when no --only is given)
@@ -116,9 +126,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("command", choices=["up", "down", "status", "env", "logs", *NODE_COMMANDS])
     parser.add_argument("node", nargs="?")
-    parser.add_argument(
-        "--dir", type=Path, default=os.environ.get("KAFKAREDIS_STACK_DIR") or REPO / ".stack"
-    )
+    parser.add_argument("--dir", type=Path, default=os.environ.get("KAFKAREDIS_STACK_DIR"))
+    parser.add_argument("--secure", action="store_true")
+    parser.add_argument("--user")
     parser.add_argument("--only", choices=COMPONENTS)
     parser.add_argument("--kafka-port", type=int)
     parser.add_argument("--controller-port", type=int)
@@ -140,6 +150,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("-n", "--lines", type=int, default=LOG_TAIL)
     parser.add_argument("-f", "--follow", action="store_true")
     args = parser.parse_args(argv)
+    if args.dir is None:
+        args.dir = REPO / (".stack-secure" if args.secure else ".stack")
+    if args.user and args.command != "env":
+        parser.error("--user only goes with `env`")
     up_only = {
         "--kafka-config": args.kafka_config,
         "--redis-arg": args.redis_arg,

@@ -12,6 +12,7 @@ import signal
 import time
 from pathlib import Path
 
+from stacklib import secure
 from stacklib.bring_up import bring_up
 from stacklib.layout import (
     COMPONENT_KEYS,
@@ -106,7 +107,7 @@ def wipe(stack: Stack, comps: list[str]) -> None:
     kafka_homes = [p for p in stack.dir.glob("kafka*") if p.is_dir()]
     redis_homes = [p for p in (*stack.dir.glob("redis*"), stack.dir / "sentinel") if p.is_dir()]
     if set(comps) == set(COMPONENTS):
-        for path in (*kafka_homes, *redis_homes, stack.logs, stack.config_file):
+        for path in (*kafka_homes, *redis_homes, stack.logs, stack.config_file, secure.home(stack)):
             remove(path)
         say(f"wiped {stack.dir}")
         return
@@ -205,6 +206,12 @@ def cmd_status(args: argparse.Namespace, stack: Stack, comps: list[str]) -> int:
 
 
 def cmd_env(args: argparse.Namespace, stack: Stack, comps: list[str]) -> int:
+    if stack.secure:
+        for line in secure.env_lines(stack, args.user or "kr-user", comps):
+            print(line)
+        return 0
+    if args.user:
+        raise StackError("--user goes with a secure stack (`up --secure`)", code=2)
     if "kafka" in comps:
         print(f"export KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS={shlex.quote(stack.kafka_bootstrap)}")
     if "redis" in comps:

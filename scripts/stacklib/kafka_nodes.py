@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from stacklib import secure
 from stacklib.layout import HOST, Node, ProbeError, Stack, StackError, say
 from stacklib.processes import LOG_TAIL, spawn
 
@@ -134,6 +135,8 @@ def properties(stack: Stack, node: Node) -> dict[str, str]:
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(data_dir(stack, node)),
     }
+    if stack.secure:
+        props.update(secure.kafka_properties(stack, node))
     props.update(BROKER_DEFAULTS)
     if len(nodes) > 1:
         props.update(cluster_defaults(len(nodes)))
@@ -196,6 +199,8 @@ def format_storage(stack: Stack, nodes: list[Node], java: str, libs: Path) -> No
             str(home / "server.properties"),
             f"--cluster-id={cid}",  # one token: an id may start with "-"
         ]
+        if stack.secure:
+            cmd += secure.scram_args(stack)
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
@@ -241,13 +246,16 @@ def start(stack: Stack, node: Node, java: str, libs: Path) -> subprocess.Popen[b
 # Readiness
 
 
-def kafka_metadata(port: int, timeout: float = 3.0) -> Any:
-    """The cluster's metadata as the broker on `port` serves it (confluent-kafka)."""
+def kafka_metadata(port: int, timeout: float = 3.0, secure_as: Stack | None = None) -> Any:
+    """The cluster's metadata as the broker on `port` serves it (confluent-kafka); asked
+    as the secure profile's admin user if `secure_as` is a secure stack."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
+    login = secure.client_conf(secure_as) if secure_as is not None and secure_as.secure else {}
     admin = AdminClient(
         {
+            **login,
             "bootstrap.servers": f"{HOST}:{port}",
             "client.id": "kafkaredis-stack",
             "log_level": 0,  # a broker still starting is no error worth printing
@@ -264,7 +272,7 @@ def kafka_metadata(port: int, timeout: float = 3.0) -> Any:
 def node_ready(stack: Stack, node: Node) -> str | None:
     """None when `node` serves metadata listing itself and a controller, else why not."""
     try:
-        meta = kafka_metadata(node.port)
+        meta = kafka_metadata(node.port, secure_as=stack)
     except ProbeError as exc:
         return str(exc)
     ports = sorted(b.port for b in meta.brokers.values())

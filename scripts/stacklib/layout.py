@@ -21,6 +21,9 @@ HOST = "127.0.0.1"
 DEFAULT_KAFKA_VERSION = "4.4.0"
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_REDIS_PORT = 16379
+# The secure profile (`up --secure`, stacklib/secure.py): its own state dir and ports.
+DEFAULT_SECURE_KAFKA_PORT = 19192  # SASL_SSL; controller + 1, mTLS listener + 2
+DEFAULT_SECURE_REDIS_PORT = 16479  # TLS; the soon-expiring certificate's server on + 1
 COMPONENTS = ("kafka", "redis")
 REDIS_MODES = ("standalone", "cluster", "sentinel")
 REDIS_CLUSTER_SIZE = 6  # 3 primaries + 3 replicas
@@ -29,11 +32,18 @@ MAX_BROKERS = 9
 
 # Which recorded settings belong to which component.
 COMPONENT_KEYS = {
-    "kafka": ("kafka_port", "controller_port", "kafka_config", "kafka_version", "brokers"),
-    "redis": ("redis_port", "redis_args", "redis_mode"),
+    "kafka": (
+        "kafka_port",
+        "controller_port",
+        "kafka_config",
+        "kafka_version",
+        "brokers",
+        "secure",
+    ),
+    "redis": ("redis_port", "redis_args", "redis_mode", "secure"),
 }
 # Settings that cannot change while the component runs (`down` it first).
-LAYOUT_KEYS = ("kafka_port", "controller_port", "brokers", "redis_port", "redis_mode")
+LAYOUT_KEYS = ("kafka_port", "controller_port", "brokers", "redis_port", "redis_mode", "secure")
 
 
 class StackError(Exception):
@@ -63,10 +73,11 @@ class Node:
     index: int  # KRaft node.id; position among the component's nodes (from 1)
     port: int  # the client port
     peer_port: int | None = None  # KRaft controller port or Redis cluster bus port
+    extra_port: int | None = None  # the secure profile's mTLS listener
 
     @property
     def ports(self) -> list[int]:
-        return [self.port] + ([self.peer_port] if self.peer_port else [])
+        return [p for p in (self.port, self.peer_port, self.extra_port) if p]
 
 
 class Stack:
@@ -106,7 +117,9 @@ class Stack:
         brokers = int(self.cfg.get("brokers", 1))
         port = int(self.cfg["kafka_port"])
         if brokers == 1:
-            return [Node("kafka", "kafka", "kafka", 1, port, int(self.cfg["controller_port"]))]
+            controller = int(self.cfg["controller_port"])
+            mtls = port + 2 if self.secure else None
+            return [Node("kafka", "kafka", "kafka", 1, port, controller, mtls)]
         # Broker i listens on port + 2(i-1), its controller on the next port.
         return [
             Node(f"kafka-{i}", "kafka", "kafka", i, port + 2 * (i - 1), port + 2 * (i - 1) + 1)
@@ -128,7 +141,16 @@ class Stack:
                 Node("redis-replica", "redis", "redis", 2, port + 1),
                 Node("sentinel", "redis", "sentinel", 3, port + 2),
             ]
+        if self.secure:
+            return [
+                Node("redis", "redis", "redis", 1, port),
+                Node("redis-expiring", "redis", "redis", 2, port + 1),
+            ]
         return [Node("redis", "redis", "redis", 1, port)]
+
+    @property
+    def secure(self) -> bool:
+        return bool(self.cfg.get("secure"))
 
     def nodes(self, comps: list[str] | tuple[str, ...] = COMPONENTS) -> list[Node]:
         out: list[Node] = []
@@ -188,10 +210,12 @@ def resolve_config(args: argparse.Namespace, stack: Stack) -> None:
     must talk to what `up` actually started).
     """
     saved = stack.saved()
+    secure = bool(getattr(args, "secure", False) or saved.get("secure"))
+    var = "KAFKAREDIS_STACK_SECURE_" if secure else "KAFKAREDIS_STACK_"
     env = {
-        "kafka_port": env_int("KAFKAREDIS_STACK_KAFKA_PORT"),
-        "controller_port": env_int("KAFKAREDIS_STACK_CONTROLLER_PORT"),
-        "redis_port": env_int("KAFKAREDIS_STACK_REDIS_PORT"),
+        "kafka_port": env_int(f"{var}KAFKA_PORT"),
+        "controller_port": env_int(f"{var}CONTROLLER_PORT"),
+        "redis_port": env_int(f"{var}REDIS_PORT"),
         "kafka_version": os.environ.get("KAFKAREDIS_STACK_KAFKA_VERSION") or None,
     }
     cli = {
@@ -205,8 +229,8 @@ def resolve_config(args: argparse.Namespace, stack: Stack) -> None:
     sources = [cli, env, saved] if args.command == "up" else [cli, saved, env]
     sources.append(
         {
-            "kafka_port": DEFAULT_KAFKA_PORT,
-            "redis_port": DEFAULT_REDIS_PORT,
+            "kafka_port": DEFAULT_SECURE_KAFKA_PORT if secure else DEFAULT_KAFKA_PORT,
+            "redis_port": DEFAULT_SECURE_REDIS_PORT if secure else DEFAULT_REDIS_PORT,
             "kafka_version": DEFAULT_KAFKA_VERSION,
             "brokers": 1,
             "redis_mode": "standalone",
@@ -231,6 +255,9 @@ def resolve_config(args: argparse.Namespace, stack: Stack) -> None:
         raise StackError(f"--brokers wants 1..{MAX_BROKERS}, got {cfg['brokers']}", code=2)
     if cfg["redis_mode"] not in REDIS_MODES:
         raise StackError(f"bad redis mode {cfg['redis_mode']!r}", code=2)
+    cfg["secure"] = secure
+    if secure and (int(cfg["brokers"]) != 1 or cfg["redis_mode"] != "standalone"):
+        raise StackError("--secure is one Kafka node and one standalone Redis", code=2)
 
     kafka_config = saved.get("kafka_config", [])
     redis_args = saved.get("redis_args", [])

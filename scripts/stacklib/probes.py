@@ -9,6 +9,10 @@ from stacklib.layout import HOST, SENTINEL_SERVICE, Node, Stack
 
 def describe(stack: Stack, node: Node) -> str:
     where = f"{node.name} on {HOST}:{node.port}"
+    if node.kind == "kafka" and node.extra_port:
+        return (
+            f"{where} SASL_SSL (mTLS {HOST}:{node.extra_port}, controller {HOST}:{node.peer_port})"
+        )
     if node.kind == "kafka":
         return f"{where} (controller {HOST}:{node.peer_port})"
     if node.kind == "sentinel":

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from stacklib import secure
 from stacklib.layout import HOST, SENTINEL_SERVICE, Node, ProbeError, Stack, StackError, say
 from stacklib.processes import spawn
 
@@ -29,7 +30,10 @@ def cli(stack: Stack, node: Node, *command: str, timeout: float = 3.0) -> str:
     password = stack.redis_password()
     if password and node.kind != "sentinel":
         env["REDISCLI_AUTH"] = password  # not on the command line, not in `ps`
-    cmd = ["redis-cli", "-e", "-h", HOST, "-p", str(node.port), *command]
+    login: list[str] = []
+    if stack.secure:
+        login, env["REDISCLI_AUTH"] = secure.redis_cli_args(stack)
+    cmd = ["redis-cli", "-e", *login, "-h", HOST, "-p", str(node.port), *command]
     try:
         res = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, env=env
@@ -82,6 +86,8 @@ def server_args(stack: Stack, node: Node) -> list[str]:
         "--logfile",
         str(stack.logs / f"{node.name}.log"),
     ]
+    if stack.secure:
+        args[2:4] = secure.redis_args(stack, node)  # TLS only, users from the ACL file
     if mode(stack) != "standalone":
         args += ["--repl-diskless-sync-delay", "0"]  # a replica syncs at once, not in 5 s
         password = stack.redis_password()

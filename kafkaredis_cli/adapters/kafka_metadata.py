@@ -4,6 +4,7 @@ their replicas, min.insync.replicas; on confluent-kafka's AdminClient, created l
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,30 @@ from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger
 from kafkaredis_cli.domain.cluster_health import ClusterInfo, PartitionState
 
 log = logging.getLogger("kafkaredis.kafka")
+
+
+def _endpoints(address: str) -> set[tuple[str, int]]:
+    """(ip, port) of host:port as the resolver gives it (the name itself if it does not
+    resolve; a scheme such as SSL:// is dropped)."""
+    host, _, port = address.rpartition("://")[2].rpartition(":")
+    host = host.strip("[]")
+    try:
+        number = int(port)
+        infos = socket.getaddrinfo(host, number, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError, UnicodeError):
+        return {(host.lower(), int(port) if port.isdigit() else -1)}
+    return {(str(info[4][0]), number) for info in infos}
+
+
+def silent_addresses(bootstrap: str, registered: Sequence[str]) -> tuple[str, ...]:
+    """The bootstrap addresses that no registered broker has: same port and a host that
+    resolves to one of the broker's addresses (localhost:9092 is 127.0.0.1:9092)."""
+    configured = [a.strip() for a in bootstrap.split(",") if a.strip()]
+    plain = set(registered)
+    if all(a in plain for a in configured):
+        return ()
+    known = set().union(*(_endpoints(a) for a in registered)) if registered else set()
+    return tuple(a for a in configured if a not in plain and not _endpoints(a) & known)
 
 
 class KafkaMetadata(KafkaClientBase):
@@ -52,24 +77,28 @@ class KafkaMetadata(KafkaClientBase):
             t: (len(info.partitions) if info.error is None else -1)
             for t, info in meta.topics.items()
         }
+        # Every topic's partitions (internal ones too): the configured topics first.
+        order = [*dict.fromkeys(topics), *sorted(set(present) - set(topics))]
         partitions = {
             t: tuple(
                 PartitionState(p.id, p.leader, tuple(p.replicas), tuple(p.isrs))
                 for p in sorted(meta.topics[t].partitions.values(), key=lambda p: p.id)
             )
-            for t in topics
+            for t in order
             if present.get(t, -1) >= 0
         }
         brokers = sorted(meta.brokers.values(), key=lambda b: b.id)
+        addresses = [f"{b.host}:{b.port}" for b in brokers]
         return ClusterInfo(
             cluster_id=meta.cluster_id,
             controller_id=meta.controller_id,
             brokers=tuple(f"{b.id}@{b.host}:{b.port}" for b in brokers),
             topics={t: present.get(t, -1) for t in topics},
             broker_ids=tuple(b.id for b in brokers),
-            broker_addresses=tuple(f"{b.host}:{b.port}" for b in brokers),
+            broker_addresses=tuple(addresses),
             partitions=partitions,
-            min_insync=self._min_insync(list(partitions)),
+            min_insync=self._min_insync([t for t in dict.fromkeys(topics) if t in partitions]),
+            silent_bootstrap=silent_addresses(self._conf.get("bootstrap.servers", ""), addresses),
         )
 
     def _min_insync(self, topics: list[str]) -> dict[str, int | None]:

@@ -1,9 +1,14 @@
 """What `check` says about a Kafka cluster: a table of checks over one metadata snapshot.
 
 Each check turns the snapshot into rows (service, target, ok, detail); a failing row
-makes `check` exit 1. Missing brokers, partitions without a leader, under-replicated
-partitions and partitions whose in-sync replicas are fewer than the topic's
-`min.insync.replicas` (where an `acks=all` produce is refused) each fail.
+makes `check` exit 1. Missing brokers (fewer than expected, a replica on a broker that is
+not registered, a bootstrap address no registered broker has), partitions without a
+leader, with offline replicas, under-replicated, and partitions whose in-sync replicas
+are fewer than the topic's `min.insync.replicas` (where an `acks=all` produce is refused)
+each fail. The partition checks cover every topic the snapshot lists (internal ones such
+as __consumer_offsets too): the configured topics get a row each, the others one row
+per check ("other topics"), as `kafka-topics --describe --under-replicated-partitions
+--unavailable-partitions` would list them.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ class ClusterInfo:
     broker_addresses: tuple[str, ...] = ()  # "host:port" of every registered broker
     partitions: Mapping[str, tuple[PartitionState, ...]] = field(default_factory=dict)
     min_insync: Mapping[str, int | None] = field(default_factory=dict)  # None: unknown
+    # Bootstrap addresses no registered broker has (resolved by the adapter; None: compare
+    # the configured addresses with broker_addresses as written).
+    silent_bootstrap: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,7 @@ class CheckRow:
     ok: bool
     detail: str
     check: str | None = None  # which Kafka check made the row (Redis rows: None)
+    data: Mapping[str, Any] | None = None  # more fields for --json (a certificate's dates)
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -50,6 +59,8 @@ class CheckRow:
         }
         if self.check is not None:
             row["check"] = self.check
+        if self.data:
+            row.update(self.data)
         return row
 
 
@@ -60,6 +71,7 @@ class Expectations:
 
 
 Check = Callable[[ClusterInfo, Expectations], list[CheckRow]]
+OTHER_TOPICS = "other topics"  # the target of a row about topics not configured
 
 
 def _ids(values: Sequence[int]) -> str:
@@ -83,10 +95,11 @@ def check_brokers(cluster: ClusterInfo, expect: Expectations) -> list[CheckRow]:
     registered = set(cluster.broker_ids)
     named = {r for parts in cluster.partitions.values() for p in parts for r in p.replicas}
     unregistered = sorted(named - registered)
-    addresses = set(cluster.broker_addresses)
-    silent = [
-        a for a in (s.strip() for s in expect.bootstrap.split(",")) if a and a not in addresses
-    ]
+    silent = list(cluster.silent_bootstrap or ())
+    if cluster.silent_bootstrap is None:
+        addresses = set(cluster.broker_addresses)
+        configured = (s.strip() for s in expect.bootstrap.split(","))
+        silent = [a for a in configured if a and a not in addresses]
     problems = []
     if unregistered:
         holding = {
@@ -97,7 +110,7 @@ def check_brokers(cluster: ClusterInfo, expect: Expectations) -> list[CheckRow]:
             f"broker {b} (a replica of {holding[b]} partition(s))" for b in unregistered
         ]
         problems.append("missing: " + ", ".join(named_missing))
-    if silent and (unregistered or (expect.brokers and len(registered) < expect.brokers)):
+    if silent:
         problems.append(f"bootstrap address(es) no registered broker has: {', '.join(silent)}")
     count = len(registered)
     if expect.brokers is not None and count < expect.brokers:
@@ -133,42 +146,67 @@ def check_topics(cluster: ClusterInfo, expect: Expectations) -> list[CheckRow]:
 def _partition_check(
     name: str,
     what: str,
-    broken: Callable[[PartitionState, int | None], bool],
-    describe: Callable[[PartitionState], str],
+    broken: Callable[[PartitionState, frozenset[int], int | None], bool],
+    describe: Callable[[PartitionState, frozenset[int]], str],
 ) -> Check:
     """A check that fails a topic when any of its partitions is `broken`."""
 
     def run(cluster: ClusterInfo, expect: Expectations) -> list[CheckRow]:
         rows = []
+        others: list[str] = []  # topic/partition of the topics not configured
+        registered = frozenset(cluster.broker_ids)
         for topic, parts in cluster.partitions.items():
             min_isr = cluster.min_insync.get(topic)
-            bad = [describe(p) for p in parts if broken(p, min_isr)]
-            if bad:
+            bad = [describe(p, registered) for p in parts if broken(p, registered, min_isr)]
+            if bad and topic not in cluster.topics:
+                others.extend(f"{topic}/{b}" for b in bad)
+            elif bad:
                 title = what.format(min_isr=min_isr)
                 detail = f"{title}: {_partition_list(bad)}"
                 rows.append(CheckRow("kafka topic", topic, False, detail, name))
+        if others:
+            detail = f"{what.format(min_isr=None)}: {_partition_list(others)}"
+            rows.append(CheckRow("kafka topic", OTHER_TOPICS, False, detail, name))
         return rows
 
     return run
 
 
+def _offline(p: PartitionState, registered: frozenset[int]) -> list[int]:
+    return [r for r in p.replicas if r not in registered]
+
+
+def _leaderless(p: PartitionState, registered: frozenset[int]) -> bool:
+    return p.leader < 0 or p.leader not in registered
+
+
+def _leader(p: PartitionState) -> str:
+    return f"leader {p.leader} not registered, " if p.leader >= 0 else ""
+
+
 check_leaderless = _partition_check(
     "leaderless",
     "partitions without a leader",
-    lambda p, _min: p.leader < 0,
-    lambda p: f"{p.id} (replicas {_ids(p.replicas)})",
+    lambda p, registered, _min: _leaderless(p, registered),
+    lambda p, _registered: f"{p.id} ({_leader(p)}replicas {_ids(p.replicas)})",
+)
+check_offline_replicas = _partition_check(
+    "offline replicas",
+    "partitions with offline replicas (on brokers not registered)",
+    lambda p, registered, _min: bool(_offline(p, registered)),
+    lambda p, registered: f"{p.id} (offline {_ids(_offline(p, registered))})",
 )
 check_under_replicated = _partition_check(
     "under-replicated",
     "under-replicated partitions",
-    lambda p, _min: p.leader >= 0 and len(p.isrs) < len(p.replicas),
-    lambda p: f"{p.id} (in sync {_ids(p.isrs)} of {_ids(p.replicas)})",
+    lambda p, registered, _min: not _leaderless(p, registered) and len(p.isrs) < len(p.replicas),
+    lambda p, _registered: f"{p.id} (in sync {_ids(p.isrs)} of {_ids(p.replicas)})",
 )
 check_below_min_isr = _partition_check(
     "below min.insync.replicas",
     "in-sync replicas below min.insync.replicas {min_isr} (acks=all produce refused)",
-    lambda p, min_isr: min_isr is not None and len(p.isrs) < min_isr,
-    lambda p: f"{p.id} (in sync {_ids(p.isrs) or 'none'})",
+    lambda p, _registered, min_isr: min_isr is not None and len(p.isrs) < min_isr,
+    lambda p, _registered: f"{p.id} (in sync {_ids(p.isrs) or 'none'})",
 )
 
 # The checks, in the order their rows are shown.
@@ -177,6 +215,7 @@ KAFKA_CHECKS: tuple[Check, ...] = (
     check_brokers,
     check_topics,
     check_leaderless,
+    check_offline_replicas,
     check_under_replicated,
     check_below_min_isr,
 )

@@ -21,7 +21,7 @@ def rows(table: str) -> dict[str, str]:
     out = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip("│┃ ").split("│")]
-        if len(cells) >= 4 and cells[0] in ("kafka", "kafka topic", "redis"):
+        if len(cells) >= 4 and cells[0].startswith(("kafka", "redis")):
             out[cells[0]] = line
     return out
 
@@ -31,7 +31,9 @@ def test_check_with_everything_up(cli: Cli, services: Services, topic: str) -> N
     result = cli("check")
     assert result.exit_code == 0, result.stderr
     by_service = rows(result.stdout)
-    assert set(by_service) == {"kafka", "kafka topic", "redis"}
+    assert set(by_service) == {"kafka", "kafka topic", "redis", "kafka security", "redis security"}
+    assert "PLAINTEXT, principal User:ANONYMOUS" in by_service["kafka security"]
+    assert "TLS off, principal ACL user default (no password)" in by_service["redis security"]
     assert " ok " in by_service["kafka"] and services.bootstrap in by_service["kafka"]
     assert "brokers 1@" in by_service["kafka"]
     assert topic in by_service["kafka topic"] and "1 partition(s)" in by_service["kafka topic"]
@@ -45,6 +47,8 @@ def test_check_with_everything_up(cli: Cli, services: Services, topic: str) -> N
         ("kafka", services.bootstrap, True),
         ("kafka topic", topic, True),
         ("redis", services.redis_url, True),
+        ("kafka security", services.bootstrap, True),
+        ("redis security", services.redis_url, True),
     ]
     assert all(isinstance(c["detail"], str) and c["detail"] for c in data["checks"])
 
@@ -72,6 +76,8 @@ def test_check_with_a_wrong_redis_port(cli: Cli) -> None:
         "kafka": True,
         "kafka topic": True,
         "redis": False,
+        "kafka security": True,
+        "redis security": True,
     }
 
 

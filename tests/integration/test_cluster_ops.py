@@ -238,3 +238,38 @@ def test_batch_through_a_broker_fault_tells_delivered_failed_and_unknown_apart(
     # twice, so distinct values are counted.
     ours = {v for v, _id in held.values() if v.startswith(b"m-")}
     assert delivered <= len(ours) <= delivered + unknown
+
+
+def test_check_without_expectations_fails_on_a_killed_bootstrap_broker(
+    cluster: KafkaCluster, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --brokers, no kafka.expected_brokers, the default topic not created yet: the
+    dead broker is still named (its bootstrap address, the replicas it held)."""
+    bootstrap = cluster.bootstrap
+    other = create_topic(bootstrap, f"other-{uuid.uuid4().hex[:8]}", 3)  # RF 3
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS", bootstrap)
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__TOPICS", f"later-{uuid.uuid4().hex[:8]},{other}")
+    monkeypatch.delenv("KAFKAREDIS_KAFKA__EXPECTED_BROKERS", raising=False)
+    wait_for(lambda: check_json(cli)[0] == 0, 90, interval=0.5, what="check to pass")
+
+    cluster.kill(3)
+    found: dict[str, Any] = {}
+
+    def named() -> bool:
+        status, data, _ = check_json(cli)
+        found.update(status=status, failing={
+            (c["check"], c["target"]): c["detail"] for c in data["checks"] if not c["ok"]
+        })  # fmt: skip
+        return ("offline replicas", other) in found["failing"]
+
+    wait_for(named, 90, interval=0.5, what="check to name broker 3")
+    assert found["status"] == ExitStatus.FAILED
+    brokers = found["failing"][("brokers", "brokers")]
+    assert f"bootstrap address(es) no registered broker has: 127.0.0.1:{cluster.port(3)}" in brokers
+    assert "missing: broker 3 (a replica of " in brokers
+    offline = found["failing"][("offline replicas", other)]
+    assert all(f"{p} (offline 3)" in offline for p in range(3)), offline
+    assert ("under-replicated", other) in found["failing"]
+    text = cli("check")
+    assert text.exit_code == 1 and "broker 3" in text.stdout
+    assert text.stderr.strip().startswith("kafkaredis: error: not working: kafka brokers")

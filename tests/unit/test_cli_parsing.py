@@ -385,4 +385,9 @@ def test_check_with_nothing_reachable_says_fail_for_both(run: Run) -> None:
     one_error_line(result, ExitStatus.FAILED, "not working: kafka, redis")
     data = json.loads(result.stdout)
     assert data["ok"] is False
-    assert [(c["service"], c["ok"]) for c in data["checks"]] == [("kafka", False), ("redis", False)]
+    assert [(c["service"], c["ok"]) for c in data["checks"]] == [
+        ("kafka", False),
+        ("redis", False),
+        ("kafka security", True),  # what the settings say: no TLS, so no certificate rows
+        ("redis security", True),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kafkaredis_cli.domain.cluster_health import (
     ClusterInfo,
     Expectations,
@@ -99,3 +101,56 @@ def test_an_unknown_min_insync_is_not_a_failure() -> None:
     checks = [c for c, *_ in got]
     assert "below min.insync.replicas" not in checks and "under-replicated" in checks
     assert got[1][3] == "1 partition(s), replication factor 3, min.insync.replicas unknown"
+
+
+def test_a_bootstrap_address_no_broker_has_fails_without_other_evidence() -> None:
+    # Broker 2 is gone and holds no partition: only its silent bootstrap address tells.
+    parts = (PartitionState(0, 1, (1, 3), (1, 3)),)
+    got = {c: (ok, d) for c, _t, ok, d in rows(cluster(brokers=(1, 3), parts=parts))}
+    assert got["brokers"] == (False, "bootstrap address(es) no registered broker has: 127.0.0.1:3")
+    # The adapter's resolved answer wins over comparing the strings.
+    resolved = replace(cluster(brokers=(1, 3), parts=parts), silent_bootstrap=())
+    assert "brokers" not in {c for c, *_ in rows(resolved)}
+
+
+def test_every_topic_is_inspected_and_the_others_share_one_row_per_check() -> None:
+    info = replace(
+        cluster(brokers=(1, 3)),
+        partitions={
+            "orders": (PartitionState(0, 1, (1, 3), (1, 3)),),
+            "__consumer_offsets": (
+                PartitionState(0, 1, (1, 2, 3), (1, 3)),
+                PartitionState(1, 2, (2, 1, 3), (2,)),  # its leader is not registered
+            ),
+            "audit": (PartitionState(0, 3, (3, 2), (3,)),),
+        },
+    )
+    got = {(c, t): (ok, d) for c, t, ok, d in rows(info)}
+    assert ("offline replicas", "orders") not in got and ("under-replicated", "orders") not in got
+    assert got[("offline replicas", "other topics")] == (
+        False,
+        "partitions with offline replicas (on brokers not registered): "
+        "__consumer_offsets/0 (offline 2), __consumer_offsets/1 (offline 2), audit/0 (offline 2)",
+    )
+    assert got[("leaderless", "other topics")] == (
+        False,
+        "partitions without a leader: __consumer_offsets/1 (leader 2 not registered, "
+        "replicas 2,1,3)",
+    )
+    assert got[("under-replicated", "other topics")] == (
+        False,
+        "under-replicated partitions: __consumer_offsets/0 (in sync 1,3 of 1,2,3), "
+        "audit/0 (in sync 3 of 3,2)",
+    )
+    assert "missing: broker 2 (a replica of 3 partition(s))" in got[("brokers", "brokers")][1]
+
+
+def test_a_bootstrap_name_that_resolves_to_a_broker_address_is_that_broker() -> None:
+    from kafkaredis_cli.adapters.kafka_metadata import silent_addresses
+
+    registered = ["127.0.0.1:9092", "127.0.0.1:9094"]
+    assert silent_addresses("localhost:9092, 127.0.0.1:9094", registered) == ()
+    assert silent_addresses("localhost:9096,127.0.0.1:9092", registered) == ("localhost:9096",)
+    assert silent_addresses("no-such-host.invalid:9092", registered) == (
+        "no-such-host.invalid:9092",
+    )

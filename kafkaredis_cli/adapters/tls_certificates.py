@@ -1,0 +1,242 @@
+"""Certificates as `check` and the canary read them, with Python's ssl module.
+
+A server's: a TLS handshake to host:port with the configured CA and client certificate
+(the TLS context librdkafka or redis-py would make from the same settings), then the
+peer's certificate. One the CA does not verify (expired, another CA) is fetched again
+without verification, so that its dates can still be shown. A client certificate: read
+from its PEM file. Nothing is sent after the handshake.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kafkaredis_cli.domain.certificates import (
+    Certificate,
+    CertificateReport,
+    TlsEndpoint,
+    split_host_port,
+)
+
+# The short names of a distinguished name's attributes (as Kafka writes a principal).
+_SHORT = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "domainComponent": "DC",
+    "streetAddress": "STREET",
+    "userId": "UID",
+}
+_decode_cert_file: Callable[[str], dict[str, Any]] = getattr(ssl, "_ssl")._test_decode_cert  # noqa: B009
+
+
+def _dn(rdns: Sequence[Sequence[tuple[str, str]]]) -> str:
+    """RFC 2253 order (the last RDN first), as Kafka's SSL principal names it."""
+    parts = ["+".join(f"{_SHORT.get(k, k)}={v}" for k, v in rdn) for rdn in reversed(rdns)]
+    return ",".join(parts)
+
+
+def certificate_of(decoded: Mapping[str, Any]) -> Certificate:
+    """A certificate from the dict ssl gives (getpeercert(), a decoded file)."""
+    subject = decoded.get("subject", ())
+    alt = decoded.get("subjectAltName", ())
+    common = [v for rdn in subject for k, v in rdn if k == "commonName"]
+    return Certificate(
+        subject=_dn(subject),
+        issuer=_dn(decoded.get("issuer", ())),
+        not_before=float(ssl.cert_time_to_seconds(decoded["notBefore"])),
+        not_after=float(ssl.cert_time_to_seconds(decoded["notAfter"])),
+        dns_names=tuple(v for k, v in alt if k == "DNS"),
+        ip_addresses=tuple(v.strip() for k, v in alt if k == "IP Address"),
+        common_name=common[-1] if common else None,
+    )
+
+
+def read_certificate_file(path: str) -> Certificate:
+    """The (first) certificate of a PEM file."""
+    return certificate_of(_decode_cert_file(path))
+
+
+def read_certificate_pem(pem: str) -> Certificate:
+    with _temporary_file(pem) as path:
+        return read_certificate_file(path)
+
+
+def _decode_der(der: bytes) -> Certificate:
+    return read_certificate_pem(ssl.DER_cert_to_PEM_cert(der))
+
+
+@contextmanager
+def _temporary_file(text: str) -> Iterator[str]:
+    """A file only this user can read (it may hold a key), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="kafkaredis-tls-") as directory:
+        path = Path(directory) / "material.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        yield str(path)
+
+
+class TlsSettings:
+    """Where the CA, the client certificate and its key are (files or PEM text)."""
+
+    def __init__(
+        self,
+        *,
+        ca_file: str | None = None,
+        ca_dir: str | None = None,
+        ca_pem: str | None = None,
+        cert_file: str | None = None,
+        key_file: str | None = None,
+        cert_pem: str | None = None,
+        key_pem: str | None = None,
+        key_password: str | None = None,
+    ) -> None:
+        self.ca_file, self.ca_dir, self.ca_pem = ca_file, ca_dir, ca_pem
+        self.cert_file, self.key_file = cert_file, key_file
+        self.cert_pem, self.key_pem = cert_pem, key_pem
+        self._key_password = key_password
+
+    def context(self, verify: bool) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False  # the row checks the host (and says so)
+        if verify:
+            context.verify_mode = ssl.CERT_REQUIRED
+            if self.ca_file or self.ca_dir or self.ca_pem:
+                context.load_verify_locations(self.ca_file, self.ca_dir, self.ca_pem)
+            else:
+                context.load_default_certs()
+        else:
+            context.verify_mode = ssl.CERT_NONE
+        self._load_client_certificate(context)
+        return context
+
+    def _load_client_certificate(self, context: ssl.SSLContext) -> None:
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file, self._key_password)
+        elif self.cert_pem and self.key_pem:
+            with _temporary_file(self.cert_pem + "\n" + self.key_pem) as path:
+                context.load_cert_chain(path, None, self._key_password)
+
+
+def kafka_tls_settings(conf: Mapping[str, str]) -> TlsSettings:
+    """The TLS material librdkafka's properties name (a PKCS#12 keystore is not read)."""
+    ca = conf.get("ssl.ca.location") or None
+    if ca == "probe":
+        ca = None
+    return TlsSettings(
+        ca_file=ca if ca and not os.path.isdir(ca) else None,
+        ca_dir=ca if ca and os.path.isdir(ca) else None,
+        ca_pem=conf.get("ssl.ca.pem") or None,
+        cert_file=conf.get("ssl.certificate.location") or None,
+        key_file=conf.get("ssl.key.location") or None,
+        cert_pem=conf.get("ssl.certificate.pem") or None,
+        key_pem=conf.get("ssl.key.pem") or None,
+        key_password=conf.get("ssl.key.password") or None,
+    )
+
+
+def redis_tls_settings(options: Mapping[str, str]) -> TlsSettings:
+    """The TLS material of a rediss:// URL's query (redis-py's names)."""
+    return TlsSettings(
+        ca_file=options.get("ssl_ca_certs") or None,
+        cert_file=options.get("ssl_certfile") or None,
+        key_file=options.get("ssl_keyfile") or None,
+        key_password=options.get("ssl_password") or None,
+    )
+
+
+def _peer_der(host: str, port: int, context: ssl.SSLContext, timeout_s: float) -> bytes:
+    with (
+        socket.create_connection((host, port), timeout=timeout_s) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ssl.SSLError("the server sent no certificate")
+    return der
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return str(exc.verify_message or getattr(exc, "reason", None) or exc)
+    if isinstance(exc, ssl.SSLError):
+        return str(getattr(exc, "reason", None) or exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def server_certificate(
+    endpoint: TlsEndpoint, settings: TlsSettings, timeout_s: float
+) -> CertificateReport:
+    """The certificate the server at the endpoint presents (and whether the CA trusts it)."""
+    try:
+        host, port = split_host_port(endpoint.address)
+    except ValueError:
+        return CertificateReport(endpoint=endpoint, error="not host:port")
+    untrusted = None
+    try:
+        try:
+            der = _peer_der(host, port, settings.context(verify=True), timeout_s)
+        except ssl.SSLCertVerificationError as exc:
+            untrusted = _reason(exc)
+            der = _peer_der(host, port, settings.context(verify=False), timeout_s)
+        certificate = _decode_der(der)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        return CertificateReport(endpoint=endpoint, error=_reason(exc))
+    return CertificateReport(endpoint=endpoint, certificate=certificate, untrusted=untrusted)
+
+
+def client_certificate(endpoint: TlsEndpoint, pem: str | None = None) -> CertificateReport:
+    """The client certificate at endpoint.address (a PEM file), or `pem` itself."""
+    try:
+        if pem is not None:
+            return CertificateReport(endpoint=endpoint, certificate=read_certificate_pem(pem))
+        if endpoint.address.lower().endswith((".p12", ".pfx")):
+            return CertificateReport(endpoint=endpoint, error="a PKCS#12 keystore is not read")
+        if not os.path.isfile(endpoint.address):
+            return CertificateReport(endpoint=endpoint, error="no such file")
+        return CertificateReport(
+            endpoint=endpoint, certificate=read_certificate_file(endpoint.address)
+        )
+    except (OSError, ValueError) as exc:
+        return CertificateReport(endpoint=endpoint, error=_reason(exc))
+
+
+def read_certificates(
+    endpoints: Sequence[TlsEndpoint],
+    *,
+    kafka_conf: Mapping[str, str],
+    redis_options: Mapping[str, str],
+    timeout_s: float,
+) -> list[CertificateReport]:
+    """Every endpoint's certificate, the handshakes side by side (each bounded)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = {"kafka": kafka_tls_settings(kafka_conf), "redis": redis_tls_settings(redis_options)}
+
+    def read(endpoint: TlsEndpoint) -> CertificateReport:
+        if endpoint.role == "client":
+            pem = (
+                kafka_conf.get(endpoint.address)
+                if endpoint.address == "ssl.certificate.pem"
+                else None
+            )
+            return client_certificate(endpoint, pem)
+        return server_certificate(endpoint, settings[endpoint.service], timeout_s)
+
+    if len(endpoints) <= 1:
+        return [read(e) for e in endpoints]
+    with ThreadPoolExecutor(max_workers=min(8, len(endpoints))) as pool:
+        return list(pool.map(read, endpoints))

@@ -196,13 +196,9 @@ def _sentinel_master(
         sentinel_options["password"] = settings.sentinel_password.get_secret_value()
     if target.tls:
         sentinel_options.update({k: v for k, v in options.items() if k.startswith("ssl")})
-    sentinel = Sentinel(
-        list(target.hosts), sentinel_kwargs=sentinel_options, **options
-    )
+    sentinel = Sentinel(list(target.hosts), sentinel_kwargs=sentinel_options, **options)
     assert target.service is not None
-    master: redis.Redis = sentinel.master_for(
-        target.service, db=target.db
-    )
+    master: redis.Redis = sentinel.master_for(target.service, db=target.db)
     return master
 
 

@@ -41,11 +41,15 @@ def run_timer(
     from kafkaredis_cli.bootstrap import build_app
 
     sink = None
+    watch = None
     if options.metrics_port is not None:
+        from kafkaredis_cli.canary.certificates import CertificateWatch
         from kafkaredis_cli.canary.metrics import PrometheusSink
 
         sink = PrometheusSink(options.producer_id)
         sink.serve(options.metrics_host, options.metrics_port)
+        watch = CertificateWatch(settings, sink)
+        watch.start()
     app = build_app(
         timer_settings(settings, options.timeout_s), "timer", delivery_timeout_s=options.timeout_s
     )
@@ -73,6 +77,8 @@ def run_timer(
         follower.close()
         layouts.close()
         app.close()  # flushes the producer (bounded by the timeout)
+        if watch is not None:
+            watch.close()
         if sink is not None:
             sink.close()
     view.finish(report)

@@ -71,6 +71,13 @@ class PrometheusSink:
             ("broker",),
             registry=self.registry,
         )
+        self._certificate_expiry = Gauge(
+            f"{PREFIX}_certificate_expiry_timestamp_seconds",
+            "Unix time when the TLS certificate of an endpoint (a broker, a Redis node) or "
+            "the client certificate presented (endpoint: its path) expires",
+            ("endpoint", "role"),
+            registry=self.registry,
+        )
         Info(f"{PREFIX}_run", "The timer run", registry=self.registry).info(
             {"producer_id": producer_id, "started_at": str(round(time.time()))}
         )
@@ -93,6 +100,10 @@ class PrometheusSink:
     def succeeded(self, where: Where) -> None:
         if where.broker != UNKNOWN_BROKER:
             self._last_success.labels(str(where.broker)).set(time.time())
+
+    def certificate_expiry(self, endpoint: str, role: str, not_after: float) -> None:
+        """role: kafka | redis | client."""
+        self._certificate_expiry.labels(endpoint, role).set(not_after)
 
     def serve(self, host: str, port: int) -> None:
         from prometheus_client import start_http_server

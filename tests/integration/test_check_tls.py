@@ -129,3 +129,50 @@ def test_a_ca_that_did_not_sign_it_fails_as_untrusted(
     server = certificate_rows(data)["redis"]
     assert server["ok"] is False and server["detail"].startswith("not trusted: ")
     assert server["days_left"] == 29  # still read, so its dates are shown
+
+
+def test_the_timer_exports_each_certificates_expiry_on_metrics(
+    cli: Cli, env: dict[str, str], tls_redis: TlsRedis
+) -> None:
+    import signal
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.conftest import kafkaredis_process
+
+    _, data = check(cli, tls_redis.url())
+    expected = {
+        (c["endpoint"], c["role"]): c["expires_at"] for c in certificate_rows(data).values()
+    }
+    assert len(expected) == 2
+    port = free_port()
+    run_env = {**env, "KAFKAREDIS_REDIS__URL": tls_redis.url()}
+    proc = kafkaredis_process(
+        ["timer", "--interval", "0.5", "--count", "1000", "--metrics-port", str(port)], run_env
+    )
+    name = "kafkaredis_canary_certificate_expiry_timestamp_seconds"
+    found: dict[tuple[str, str], float] = {}
+
+    def exported() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return False
+        found.clear()
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                if s.name == name:
+                    found[(s.labels["endpoint"], s.labels["role"])] = s.value
+        return len(found) == 2
+
+    try:
+        wait_for(exported, 30, interval=0.2, what="the certificate expiry gauges")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    assert {k: round(v) for k, v in found.items()} == expected
+    assert (f"127.0.0.1:{tls_redis.port}", "redis") in found
+    assert (str(tls_redis.client.cert), "client") in found
+    assert b"Traceback" not in err

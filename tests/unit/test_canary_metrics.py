@@ -75,3 +75,35 @@ def test_unknown_partition_and_broker_are_labelled_unknown():
     got = samples(sink)
     key = frozenset({"topic": "t", "partition": "unknown", "broker": "unknown"}.items())
     assert got[("kafkaredis_canary_produced_total", key)] == 1
+
+
+def test_certificate_expiry_is_a_gauge_by_endpoint_and_role():
+    sink = PrometheusSink("me")
+    sink.certificate_expiry("127.0.0.1:9093", "kafka", 1_900_000_000.0)
+    sink.certificate_expiry("/etc/kr/client.pem", "client", 1_800_000_000.0)
+    sink.certificate_expiry("127.0.0.1:9093", "kafka", 1_950_000_000.0)  # renewed
+    got = {
+        dict(labels)["endpoint"] + "/" + dict(labels)["role"]: value
+        for (name, labels), value in samples(sink).items()
+        if name == "kafkaredis_canary_certificate_expiry_timestamp_seconds"
+    }
+    assert got == {"127.0.0.1:9093/kafka": 1_950_000_000.0, "/etc/kr/client.pem/client": 1.8e9}
+
+
+def test_the_certificate_watch_finds_the_endpoints_from_the_settings():
+    from kafkaredis_cli.canary.certificates import CertificateWatch
+    from kafkaredis_cli.settings import Settings
+
+    plain = CertificateWatch(Settings(), PrometheusSink("me"))
+    assert not plain.wanted and plain.endpoints() == []
+    secured = Settings(
+        redis={"url": "rediss://u:pw@127.0.0.1:6380/0?ssl_certfile=/c.pem"},
+        kafka={"properties": {"ssl.certificate.location": "/k.pem"}},
+    )
+    watch = CertificateWatch(secured, PrometheusSink("me"))
+    assert watch.wanted
+    # Kafka over PLAINTEXT presents no certificate: only Redis's server and client ones.
+    assert [(e.role, e.address) for e in watch.endpoints()] == [
+        ("redis", "127.0.0.1:6380"),
+        ("client", "/c.pem"),
+    ]

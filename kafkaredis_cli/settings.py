@@ -14,7 +14,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from kafkaredis_cli.errors import ConfigError, shown
 from kafkaredis_cli.redis_url import RedisTarget, parse_redis_url
@@ -278,6 +284,11 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    context: str | None = Field(
+        None,
+        description="The named context in force (docs/contexts.md); '' for none, "
+        "whatever the current one is",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -285,13 +296,35 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field("text", description="text, or json lines")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Options > environment > .env > the named context > defaults."""
+        from kafkaredis_cli.context_source import add_context_source
+
+        return add_context_source(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: str | None) -> str | None:
+        return value or None
+
     def masked(self) -> dict[str, Any]:
         return {
+            "context": self.context,
             "kafka": self.kafka.masked(),
             "redis": {
                 **self.redis.model_dump(),

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +30,18 @@ KAFKA_PORT = int(os.environ.get("KAFKAREDIS_STACK_KAFKA_PORT", "19092"))
 REDIS_PORT = int(os.environ.get("KAFKAREDIS_STACK_REDIS_PORT", "16379"))
 DEFAULT_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+# Never the user's own contexts (~/.config/kafkaredis): the session, and every process it
+# starts, has an empty config home of its own; no context is chosen from outside.
+SESSION_CONFIG_HOME = tempfile.mkdtemp(prefix="kafkaredis-test-config-")
+os.environ["XDG_CONFIG_HOME"] = SESSION_CONFIG_HOME
+os.environ.pop("KAFKAREDIS_CONTEXT", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_config_home() -> Iterator[None]:
+    yield
+    shutil.rmtree(SESSION_CONFIG_HOME, ignore_errors=True)
 
 
 def wait_for(

@@ -8,7 +8,18 @@ from typing import Annotated, Any
 import typer
 
 from kafkaredis_cli import __version__
-from kafkaredis_cli.cli import cache, check, config, consume, groups, produce, replay, timer
+from kafkaredis_cli.cli import (
+    cache,
+    check,
+    config,
+    consume,
+    context_commands,
+    groups,
+    produce,
+    replay,
+    timer,
+)
+from kafkaredis_cli.cli.completion import complete_context
 from kafkaredis_cli.cli.console import error
 from kafkaredis_cli.cli.root_options import (
     ROOT_PANEL,
@@ -147,6 +158,17 @@ def root(
             rich_help_panel=ROOT_PANEL,
         ),
     ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            metavar="NAME",
+            help="Use this named context (kafkaredis context …) for this command. "
+            "(env KAFKAREDIS_CONTEXT)",
+            rich_help_panel=ROOT_PANEL,
+            autocompletion=complete_context,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -167,6 +189,7 @@ def root(
         ("env_file", env_file),
         ("log_level", log_level),
         ("log_format", log_format),
+        ("context", context),
     ):
         remember(ctx, name, value)
 
@@ -180,6 +203,7 @@ app.command("inspect-cache")(cache.inspect_cache)
 app.add_typer(groups.groups_app, name="groups")
 app.command("check")(check.check)
 app.command("config")(config.config)
+app.add_typer(context_commands.context_app, name="context")
 
 
 def main() -> None:

@@ -11,21 +11,29 @@ def config(
     ctx: typer.Context,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the effective settings (environment, .env and options), secrets masked."""
-    data = state(ctx).settings().masked()
+    """Show the effective settings, secrets masked, and where each came from: an option,
+    the environment, .env, the context in force, or the default."""
+    from kafkaredis_cli.context_source import value_origins
+
+    given = state(ctx)
+    settings = given.settings()
+    data = settings.masked()
+    origins = value_origins(settings, given.overrides(), given.env_file)
     if as_json:
-        print_json(data)
+        print_json({**data, "sources": origins})
         return
     from rich.table import Table
 
-    table = Table("setting", "environment variable", "value")
+    table = Table("setting", "environment variable", "value", "from")
     for section, values in data.items():
         if isinstance(values, dict):
             for name, value in values.items():
                 env = f"KAFKAREDIS_{section.upper()}__{name.upper()}"
-                table.add_row(f"{section}.{name}", env, _show(value))
+                where = origins.get(f"{section}.{name}", "")
+                table.add_row(f"{section}.{name}", env, _show(value), where)
         else:
-            table.add_row(section, f"KAFKAREDIS_{section.upper()}", _show(values))
+            where = origins.get(section, "")
+            table.add_row(section, f"KAFKAREDIS_{section.upper()}", _show(values), where)
     from kafkaredis_cli.cli import render  # not loaded for --help
 
     render.print_table(table)

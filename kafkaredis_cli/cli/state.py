@@ -25,6 +25,7 @@ class CliState:
     env_file: Path | None = None
     log_level: str | None = None
     log_format: str | None = None
+    context: str | None = None
     _settings: Settings | None = None
 
     def overrides(self) -> dict[str, Any]:
@@ -42,6 +43,8 @@ class CliState:
             data["log_level"] = self.log_level
         if self.log_format:
             data["log_format"] = self.log_format
+        if self.context is not None:  # "" too: no context for this command
+            data["context"] = self.context
         return data
 
     def settings(self) -> Settings:

@@ -200,7 +200,7 @@ def test_config_masks_every_secret(run: Run, monkeypatch: pytest.MonkeyPatch) ->
     assert data["redis"]["url"] == "rediss://app:****@cache.example:6380/1"
     assert data["kafka"]["bootstrap_servers"] == CLOSED
     assert data["kafka"]["topics"] == ["events"]
-    assert set(data) == {"kafka", "redis", "log_level", "log_format"}
+    assert set(data) == {"context", "kafka", "redis", "log_level", "log_format", "sources"}
     # The table names each setting with its environment variable, nothing cut short.
     assert "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS" in table.stdout
     assert "rediss://app:****@cache.example:6380/1" in table.stdout

@@ -3,6 +3,7 @@ their replicas, min.insync.replicas; on confluent-kafka's AdminClient, created l
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,17 @@ def _endpoints(address: str) -> set[tuple[str, int]]:
         infos = socket.getaddrinfo(host, number, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError, UnicodeError):
         return {(host.lower(), int(port) if port.isdigit() else -1)}
-    return {(str(info[4][0]), number) for info in infos}
+    return {(_plain_ip(str(info[4][0])), number) for info in infos}
+
+
+def _plain_ip(address: str) -> str:
+    """An IPv4-mapped IPv6 address (::ffff:127.0.0.1) as the IPv4 one."""
+    try:
+        mapped = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    v4 = getattr(mapped, "ipv4_mapped", None)
+    return str(v4) if v4 is not None else str(mapped)
 
 
 def silent_addresses(bootstrap: str, registered: Sequence[str]) -> tuple[str, ...]:

@@ -151,6 +151,7 @@ def test_a_bootstrap_name_that_resolves_to_a_broker_address_is_that_broker() -> 
     registered = ["127.0.0.1:9092", "127.0.0.1:9094"]
     assert silent_addresses("localhost:9092, 127.0.0.1:9094", registered) == ()
     assert silent_addresses("localhost:9096,127.0.0.1:9092", registered) == ("localhost:9096",)
+    assert silent_addresses("127.1:9092,[::ffff:127.0.0.1]:9094", registered) == ()
     assert silent_addresses("no-such-host.invalid:9092", registered) == (
         "no-such-host.invalid:9092",
     )

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from kafkaredis_cli.cli.completion import complete_context
-from kafkaredis_cli.cli.console import info, print_json
+from kafkaredis_cli.cli.console import info, print_json, warn
 from kafkaredis_cli.cli.options import JsonOpt
 from kafkaredis_cli.cli.state import CliState, state
 from kafkaredis_cli.errors import ConfigError, UsageError
@@ -59,7 +59,7 @@ def add(
 ) -> None:
     """Add a context from the global options (-b, -u, -X, --log-level, --log-format) and
     these; a secret may be given as env:NAME or file:PATH, read when it is used."""
-    from kafkaredis_cli.contexts import name_problem, read_contexts, write_contexts
+    from kafkaredis_cli.contexts import holds_secret, name_problem, read_contexts, write_contexts
 
     problem = name_problem(name)
     if problem:
@@ -75,6 +75,9 @@ def add(
     write_contexts(file)
     now = " (current)" if file.current == name else ""
     info(f"added context {name}{now} to {file.path}")
+    if holds_secret(values):
+        info("it holds a secret (the file is mode 0600); env:NAME or file:PATH keep it out")
+    _overridden()
 
 
 @context_app.command("use")
@@ -87,6 +90,17 @@ def use(name: NameArg) -> None:
     file.current = name
     write_contexts(file)
     info(f"using context {name}")
+    _overridden()
+
+
+def _overridden() -> None:
+    """Say so when KAFKAREDIS_CONTEXT chooses another context than the current one."""
+    import os
+
+    chosen = os.environ.get("KAFKAREDIS_CONTEXT")
+    if chosen is not None:
+        what = f"context {chosen}" if chosen else "no context"
+        warn(f"KAFKAREDIS_CONTEXT is set: commands use {what}, not the current one")
 
 
 @context_app.command("list")

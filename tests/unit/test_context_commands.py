@@ -54,6 +54,7 @@ def test_add_takes_the_global_options_on_either_side(config_home: Path) -> None:
         "--log-level", "info",
     )  # fmt: skip
     assert "added context prod to " in added.stderr and SECRET not in added.stderr
+    assert "it holds a secret" in added.stderr  # the Redis URL's password
     path = config_home / "kafkaredis" / "contexts.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stored(config_home) == {
@@ -137,6 +138,16 @@ def test_errors_are_one_line_with_their_status(
     assert result.exit_code == status, result.stderr
     assert result.stderr.startswith("kafkaredis: error: ") and result.stderr.count("\n") == 1
     assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_use_warns_when_kafkaredis_context_chooses_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ok("context", "add", "a")
+    assert "warning" not in ok("context", "use", "a").stderr
+    monkeypatch.setenv("KAFKAREDIS_CONTEXT", "b")
+    used = ok("context", "use", "a")
+    assert "warning: KAFKAREDIS_CONTEXT is set: commands use context b" in used.stderr
 
 
 def test_add_refuses_to_replace_unless_asked(config_home: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -26,7 +25,9 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT)
+    # The venv comes from uv.lock (no pip in it): the wheel is built with set-up's uv.
+    uv = ROOT / ".tools" / "uv" / "bin" / "uv"
+    built = run(uv, "build", "--wheel", "--quiet", "--out-dir", out, ROOT)
     assert built.returncode == 0, built.stderr
     (path,) = out.glob("kafkaredis-*.whl")
     return path

@@ -14,6 +14,7 @@ from kafkaredis_cli.domain.commands import (
     ProduceBatch,
     ProduceMessage,
     ReadRanges,
+    ShareConsume,
 )
 from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
 from kafkaredis_cli.domain.replay import ReplayMessage
@@ -133,6 +134,14 @@ def build_app(
     mediator.register(ProduceBatch, ProduceBatchHandler(producer, store, read_back.handle, ttl))
     mediator.register(ConsumeMessage, ConsumeMessageHandler(new_consumer, store))
     mediator.register(ReadRanges, read_back)
+
+    def share_handler() -> Handler[Any, Any]:
+        from kafkaredis_cli.adapters.kafka_share import KafkaShareConsumerAdapter
+        from kafkaredis_cli.handlers.share_consume import ShareConsumeHandler
+
+        return ShareConsumeHandler(lambda: KafkaShareConsumerAdapter(base, kafka.timeout_s), store)
+
+    mediator.register(ShareConsume, Deferred(share_handler))
     # Built on their first command: a one-shot produce never loads confluent-kafka's admin.
     group_admin: list[Any] = []
 

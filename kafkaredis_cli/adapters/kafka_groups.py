@@ -14,8 +14,9 @@ from kafkaredis_cli.adapters.errors import (
     from_kafka_exception,
     kafka_error_name,
 )
+from kafkaredis_cli.adapters.kafka_group_admin import all_group_ids
 from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
-from kafkaredis_cli.domain.groups import GroupBusyError, GroupInfo, Watermarks
+from kafkaredis_cli.domain.groups import SHARE_UNKNOWN, GroupBusyError, GroupInfo, Watermarks
 from kafkaredis_cli.errors import KafkaError
 
 T = TypeVar("T")
@@ -29,6 +30,10 @@ def _enum_name(value: Any) -> str:
     """ConsumerGroupState.PREPARING_REBALANCING -> PreparingRebalancing."""
     name = getattr(value, "name", None) or str(value)
     return "".join(part.capitalize() for part in str(name).split("_"))
+
+
+def _share_group(group: str) -> GroupInfo:
+    return GroupInfo(group, "unknown", "share", 0, (), "share", SHARE_UNKNOWN)
 
 
 class KafkaGroupAdmin(KafkaMetadata):
@@ -59,7 +64,11 @@ class KafkaGroupAdmin(KafkaMetadata):
                 error = ck.KafkaException(error)
             raise from_kafka_exception(error, f"list consumer groups on {self.where}")
         names = sorted(g.group_id for g in listed.valid)
-        return self.describe(names) if names else []
+        # Share groups (KIP-932) are not consumer groups to confluent-kafka 2.16: what
+        # ListGroups knows beyond those is one (Kafka 4.4 has no other kind in use here).
+        others = all_group_ids(self._metadata_client(), self._timeout_s, self.where)
+        shares = [_share_group(g) for g in sorted(others - set(names))]
+        return sorted([*(self.describe(names) if names else []), *shares])
 
     def describe(self, groups: Sequence[str]) -> list[GroupInfo]:
         if not groups:
@@ -69,12 +78,22 @@ class KafkaGroupAdmin(KafkaMetadata):
         )
         offsets = {g: self._ask_committed(g) for g in groups}  # all asked at once
         out: list[GroupInfo] = []
+        known: set[str] | None = None  # every group of any kind, asked once if needed
         for group in groups:
             try:
                 found = self._wait(futures[group], f"describe group {group!r}")
             except KafkaError as exc:
                 if exc.code != "GROUP_ID_NOT_FOUND":
                     raise
+                found = None
+            if found is None or _enum_name(found.state) == "Dead":
+                # A share group is "Dead" to the consumer-group Admin API: is it one?
+                if known is None:
+                    known = all_group_ids(self._metadata_client(), self._timeout_s, self.where)
+                if group in known:
+                    out.append(_share_group(group))
+                    continue
+            if found is None:
                 out.append(GroupInfo(group, "Dead", "unknown", 0, ()))
                 continue
             topics = {
@@ -90,6 +109,7 @@ class KafkaGroupAdmin(KafkaMetadata):
                     _enum_name(found.type).lower(),
                     len(found.members),
                     tuple(sorted(topics)),
+                    str(getattr(found, "partition_assignor", "") or ""),
                 )
             )
         return out

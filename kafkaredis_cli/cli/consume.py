@@ -7,12 +7,24 @@ import typer
 
 from kafkaredis_cli.cli.arguments import seconds
 from kafkaredis_cli.cli.console import info
+from kafkaredis_cli.cli.consume_share import (
+    PROTOCOL_HELP,
+    SHARE_HELP,
+    apply_group_protocol,
+    check_share_options,
+    run_share,
+)
 from kafkaredis_cli.cli.gctune import fewer_collections
 from kafkaredis_cli.cli.options import KeyEncodingOpt, TopicOpt, ValueEncodingOpt
 from kafkaredis_cli.cli.state import state
 from kafkaredis_cli.domain.encodings import Encoding
 from kafkaredis_cli.errors import CheckFailed, Interrupted, UsageError
 from kafkaredis_cli.signals import StopRequest, stop_on_signals
+
+
+class GroupProtocol(StrEnum):
+    classic = "classic"
+    consumer = "consumer"
 
 
 class Format(StrEnum):
@@ -31,6 +43,12 @@ def consume(
     no_group: Annotated[
         bool, typer.Option("--no-group", help="Read without a group: nothing committed.")
     ] = False,
+    share_group: Annotated[
+        str | None, typer.Option("--share-group", metavar="GROUP", help=SHARE_HELP)
+    ] = None,
+    group_protocol: Annotated[
+        GroupProtocol | None, typer.Option("--group-protocol", help=PROTOCOL_HELP)
+    ] = None,
     start: Annotated[
         str,
         typer.Option(
@@ -92,7 +110,8 @@ def consume(
         ),
     ] = None,
 ) -> None:
-    """Read messages; records of kafkaredis messages in Redis get their consumed time."""
+    """Read messages; records of kafkaredis messages in Redis get their consumed time.
+    In a consumer group (-g), or a share group (--share-group: librdkafka preview)."""
     from kafkaredis_cli.cli import render
     from kafkaredis_cli.domain.commands import ConsumeMessage
     from kafkaredis_cli.domain.filters import MessageFilter
@@ -109,11 +128,37 @@ def consume(
         if fmt not in (Format.table, Format.json):
             raise UsageError(f"--json and --format {fmt.value} contradict each other: give one")
         fmt = Format.json
+    latest = False
+    if share_group is not None:
+        latest = check_share_options(
+            group=group,
+            no_group=no_group,
+            protocol=group_protocol,
+            start=start,
+            end=end,
+            exit_at_end=exit_at_end,
+            partition=partition,
+        )
     begin = Start.parse(start)
     until = End.parse(end) if end is not None else None
     match = MessageFilter.parse(filter_key, filter_value, filter_header)
     settings = cli.settings()
     topic = cli.topic(topic)
+    show = render.consumed_writer(fmt.value, key_encoding, value_encoding)
+    if share_group is not None:
+        run_share(
+            cli,
+            topic=topic,
+            group=cli.group(share_group, "--share-group"),
+            latest=latest,
+            count=count,
+            timeout=timeout,
+            update_cache=not no_cache,
+            show=show,
+            match=match,
+        )
+        return
+    apply_group_protocol(cli, group_protocol.value if group_protocol else None, no_group)
     group_id = None if no_group else settings.kafka.group_id
     if group is not None and not no_group:
         group_id = state(ctx).group(group)
@@ -130,7 +175,7 @@ def consume(
                     exit_at_end=exit_at_end,
                     timeout_s=timeout,
                     update_cache=not no_cache,
-                    show=render.consumed_writer(fmt.value, key_encoding, value_encoding),
+                    show=show,
                     should_stop=stop,
                     until=until,
                     match=match,

@@ -30,24 +30,30 @@ def _send(ctx: typer.Context, command: "Command[Any]") -> Any:
 
 @groups_app.callback()
 def groups(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List the consumer groups: state, members, topics (the sub-commands do more)."""
+    """List the groups of every kind (classic, consumer, share): state, members, topics."""
     if ctx.invoked_subcommand is not None:
         return
     from kafkaredis_cli.domain.groups import ListGroups
 
     found: list[GroupInfo] = _send(ctx, ListGroups())
     if as_json:
-        print_json([{**g._asdict(), "topics": list(g.topics)} for g in found])
+        print_json(
+            [{**g._asdict(), "protocol": g.protocol, "topics": list(g.topics)} for g in found]
+        )
         return
     from rich.table import Table
 
     from kafkaredis_cli.cli.render import print_table
 
-    table = Table("group", "state", "type", "members", "topics")
+    table = Table("group", "state", "type", "assignor", "members", "topics")
     for g in found:
-        table.add_row(g.group, g.state, g.type, str(g.members), ",".join(g.topics) or "-")
+        members = "?" if g.type == "share" else str(g.members)
+        topics = "?" if g.type == "share" else ",".join(g.topics) or "-"
+        table.add_row(g.group, g.state, g.type, g.assignor or "-", members, topics)
     print_table(table)
-    info(f"{len(found)} consumer group(s)")
+    shares = sum(1 for g in found if g.type == "share")
+    described = f" ({shares} share group(s): not described, see docs/groups.md)"
+    info(f"{len(found)} group(s){described if shares else ''}")
 
 
 @groups_app.command("lag")
@@ -88,7 +94,9 @@ def lag(
     if not found:
         info("no consumer groups")
     for g in found:
-        if g.members == 0 and all(p.committed is None for p in g.partitions):
+        if g.note:
+            warn(f"group {g.group}: {g.note}")
+        elif g.members == 0 and all(p.committed is None for p in g.partitions):
             warn(f"group {g.group} has no members and no committed offsets (state {g.state})")
     if max_lag is None:
         return
@@ -115,6 +123,8 @@ def _print_lag(found: "list[GroupLag]", as_json: bool) -> None:
                     "group": g.group,
                     "state": g.state,
                     "members": g.members,
+                    "type": g.type,
+                    **({"note": g.note} if g.note else {}),
                     "lag": g.total,
                     "topics": g.by_topic(),
                     "partitions": [
@@ -138,6 +148,9 @@ def _print_lag(found: "list[GroupLag]", as_json: bool) -> None:
             table.add_row(g.group, topic_name, "all", "", "", str(total), style="bold")
     print_table(table)
     for g in found:
+        if g.note:
+            out.print(f"{g.group}: lag not known  ({g.type} group)", markup=False)
+            continue
         out.print(f"{g.group}: lag {g.total}  ({g.state}, {g.members} member(s))", markup=False)
 
 

@@ -121,6 +121,38 @@ class ConsumeMessage(Command[ConsumeResult]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ShareConsumeResult:
+    consumed: int  # shown (and counted by --count)
+    accepted: int  # acknowledged ACCEPT: done with, for the whole group
+    released: int  # acknowledged RELEASE: handed back for any member to read again
+    failures: int  # handlings that failed (their records released)
+    redelivered: int  # records that came with a delivery count over 1
+    cache_updated: int
+    stopped_by: str  # count | timeout | interrupt | failure
+    no_record: int = 0
+    filtered_out: int = 0
+    new_group: bool = False  # the group had no state: it started where --from said
+    failure: KafkaRedisError | None = None  # what stopped it (its records were released)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ShareConsume(Command[ShareConsumeResult]):
+    """Read a topic as a member of a share group (KIP-932): each record acquired is
+    shown, its Redis record marked consumed, then acknowledged (ACCEPT); records whose
+    handling fails are released (RELEASE) for another member."""
+
+    topic: str
+    group: str
+    latest: bool = False  # a new group starts at the end (else at the earliest record)
+    count: int | None = None
+    timeout_s: float | None = None
+    update_cache: bool = True
+    show: Callable[[Sequence[ConsumedRecord]], None] | None = None
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+    match: Callable[[ConsumedRecord], bool] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RangesRead:
     consumed: int
     complete: bool  # every range read to its last offset (not cut short by the timeout)

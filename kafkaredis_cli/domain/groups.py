@@ -15,12 +15,25 @@ class GroupBusyError(CheckFailed):
     """Offsets of a group with active members cannot be set (exit status 1)."""
 
 
+SHARE_UNKNOWN = (
+    "a share group: confluent-kafka 2.16's Admin API cannot describe share groups, so its "
+    "state, members, topics and offsets (share-partition start offsets) are not shown"
+)
+
+
 class GroupInfo(NamedTuple):
     group: str
-    state: str  # Stable, Empty, PreparingRebalance, Dead, ...
-    type: str  # consumer (KIP-848), classic, or unknown
+    state: str  # Stable, Empty, PreparingRebalance, Dead, ... (unknown for a share group)
+    type: str  # classic, consumer (KIP-848), share (KIP-932), or unknown
     members: int
     topics: tuple[str, ...]  # assigned to members, or with committed offsets
+    assignor: str = ""  # the partition assignor (classic: the client's; consumer: the broker's)
+    note: str = ""  # what could not be found out about the group
+
+    @property
+    def protocol(self) -> str:
+        """The group protocol its members speak (librdkafka's group.protocol, or share)."""
+        return self.type
 
 
 class Watermarks(NamedTuple):
@@ -43,6 +56,8 @@ class GroupLag:
     state: str
     members: int
     partitions: tuple[PartitionLag, ...]
+    type: str = "classic"
+    note: str = ""  # what could not be found out (a share group's offsets)
 
     @property
     def total(self) -> int:

@@ -79,6 +79,27 @@ class MessageConsumer(Protocol):
     def close(self) -> None: ...
 
 
+class ShareConsumer(Protocol):
+    """A member of a share group (adapters/kafka_share.py)."""
+
+    redelivered: int  # records fetched so far with a delivery count over 1
+
+    def join(self, topic: str, group: str, *, latest: bool, max_records: int) -> bool:
+        """Subscribe; a group with no state yet starts at the earliest record (the end
+        with `latest`). True if the group was new."""
+
+    def fetch(self, timeout_s: float) -> list[ConsumedRecord]:
+        """Records acquired by one poll: every one acknowledged before the next fetch."""
+
+    def acknowledge(self, records: Sequence[ConsumedRecord], accept: bool) -> None:
+        """ACCEPT (accept) or RELEASE these records; sent with the next commit."""
+
+    def commit(self) -> None:
+        """Send the acknowledgements and wait for the broker (commit_sync)."""
+
+    def close(self) -> None: ...
+
+
 class ConsumedUpdate(NamedTuple):  # one per consumed record: a NamedTuple is cheap
     id: str
     consumed_at_ms: int

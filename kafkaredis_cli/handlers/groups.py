@@ -18,7 +18,7 @@ from kafkaredis_cli.domain.groups import (
     Watermarks,
 )
 from kafkaredis_cli.domain.partitions import check_partition
-from kafkaredis_cli.errors import KafkaError
+from kafkaredis_cli.errors import CheckFailed, KafkaError
 
 _GONE = ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC")
 
@@ -53,6 +53,18 @@ class GroupsLagHandler(_GroupHandler):
 
         out: list[GroupLag] = []
         for info in infos:
+            if info.type == "share":  # no offsets of its own that the Admin API shows
+                out.append(
+                    GroupLag(
+                        group=info.group,
+                        state=info.state,
+                        members=info.members,
+                        partitions=(),
+                        type=info.type,
+                        note=info.note,
+                    )
+                )
+                continue
             committed = admin.committed(info.group)
             topics = (command.topic,) if command.topic is not None else info.topics
             rows: list[PartitionLag] = []
@@ -69,6 +81,7 @@ class GroupsLagHandler(_GroupHandler):
                     state=info.state,
                     members=info.members,
                     partitions=tuple(rows),
+                    type=info.type,
                 )
             )
         return out
@@ -82,6 +95,11 @@ class ResetGroupOffsetsHandler(_GroupHandler):
         for partition in partitions:
             check_partition(command.topic, partition, count)
         [info] = admin.describe([command.group])
+        if info.type == "share":
+            raise CheckFailed(
+                f"group {command.group!r} is a share group: its offsets cannot be reset "
+                "through confluent-kafka 2.16's Admin API"
+            )
         committed = admin.committed(command.group)
         current = {p: committed.get((command.topic, p)) for p in partitions}
         new = _new_offsets(admin, command.topic, command.target, current)

@@ -32,6 +32,13 @@ BROKER_DEFAULTS = {
     "share.coordinator.state.topic.replication.factor": "1",
     "share.coordinator.state.topic.min.isr": "1",
     "group.initial.rebalance.delay.ms": "0",
+    # Share groups (KIP-932) and the consumer protocol (KIP-848): a 1 s heartbeat (5 s
+    # by default) so members join fast; tests may give a share group a short record lock.
+    "group.share.min.record.lock.duration.ms": "1000",
+    "group.share.min.heartbeat.interval.ms": "1000",
+    "group.share.heartbeat.interval.ms": "1000",
+    "group.consumer.min.heartbeat.interval.ms": "1000",
+    "group.consumer.heartbeat.interval.ms": "1000",
     # After a crash (SIGKILL) the restarted node refuses its own re-registration
     # (DUPLICATE_BROKER_REGISTRATION) until the old session expires: 9 s by default.
     "broker.session.timeout.ms": "4000",

@@ -134,6 +134,9 @@ def test_groups_lists_state_members_and_topics(
         "type": "classic",
         "members": 0,
         "topics": [topic],
+        "assignor": "",
+        "note": "",
+        "protocol": "classic",
     }
     with active_member(services, group, topic):
         busy = {g["group"]: g for g in json.loads(ok(cli("groups", "--json")).stdout)}

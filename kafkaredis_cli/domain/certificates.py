@@ -37,6 +37,7 @@ class TlsEndpoint:
     role: str  # kafka | redis (a server's certificate) | client (the one we present)
     address: str  # host:port; for a client certificate where it is (a path, a property)
     check_host: bool = True  # False where the settings turn host name checks off
+    verify: bool = True  # False where the settings turn certificate verification off
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -127,7 +128,7 @@ def certificate_row(report: CertificateReport, now: float, min_days: int) -> Che
         host, _port = split_host_port(endpoint.address)
         if not host_matches(certificate, host):
             problems.append(f"does not match host {host} (it names {_names(certificate)})")
-    if report.untrusted:
+    if report.untrusted and endpoint.verify:
         problems.append(f"not trusted: {report.untrusted}")
     expiry = f"expires {_date(certificate.not_after)} ({left} days left)"
     if certificate.not_after <= now:
@@ -136,6 +137,8 @@ def certificate_row(report: CertificateReport, now: float, min_days: int) -> Che
     tail = ", ".join(x for x in (expiry, f"subject {certificate.subject}") if x)
     detail = f"{head}; {tail}" if head else tail
     data["host_checked"] = endpoint.check_host and endpoint.role != "client"
+    if report.untrusted:
+        data["untrusted"] = report.untrusted
     return CheckRow(service, _target(endpoint), not problems, detail, "certificate", data)
 
 

@@ -33,6 +33,7 @@ class Posture:
     principal: str | None  # None: the client certificate's subject says (Kafka over SSL)
     client_certificate: str | None = None  # where it is: a path, or the property holding it
     check_host: bool = True
+    verify: bool = True  # the CA must trust the server's certificate
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -72,6 +73,7 @@ def kafka_posture(conf: Mapping[str, str]) -> Posture:
         principal=principal,
         client_certificate=_client_certificate(conf) if tls else None,
         check_host=endpoint_check != "none" and verify not in ("false", "0"),
+        verify=verify not in ("false", "0"),
         data=data,
     )
 
@@ -90,6 +92,7 @@ def redis_posture(target: RedisTarget, where: str) -> Posture:
         principal=f"ACL user {user} ({password})",
         client_certificate=certificate,
         check_host=check_host and verify,
+        verify=verify,
         data={"tls": target.tls, "user": user},
     )
 
@@ -105,7 +108,11 @@ def server_endpoints(posture: Posture, addresses: Sequence[str]) -> list[TlsEndp
         return []
     return [
         TlsEndpoint(
-            service=posture.service, role=posture.service, address=a, check_host=posture.check_host
+            service=posture.service,
+            role=posture.service,
+            address=a,
+            check_host=posture.check_host,
+            verify=posture.verify,
         )
         for a in dict.fromkeys(addresses)
     ]

@@ -103,6 +103,12 @@ def test_host_names_wildcards_and_the_common_name() -> None:
 def test_untrusted_and_unread_certificates_fail_with_the_reason() -> None:
     untrusted = CertificateReport(endpoint=BROKER, certificate=cert(), untrusted="self-signed")
     assert certificate_row(untrusted, NOW, 14).detail.startswith("not trusted: self-signed; ")
+    unverified = TlsEndpoint(service="kafka", role="kafka", address=BROKER.address, verify=False)
+    trusting = CertificateReport(endpoint=unverified, certificate=cert(), untrusted="self-signed")
+    row = certificate_row(trusting, NOW, 14)  # verification off in the settings: shown only
+    assert row.ok and row.as_dict()["untrusted"] == "self-signed"
+    conf = {"security.protocol": "SSL", "enable.ssl.certificate.verification": "false"}
+    assert not kafka_posture(conf).verify and not kafka_posture(conf).check_host
     unread = CertificateReport(endpoint=BROKER, error="Connection refused")
     row = certificate_row(unread, NOW, 14)
     assert (row.ok, row.detail) == (False, "certificate not read: Connection refused")

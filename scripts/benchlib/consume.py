@@ -1,5 +1,5 @@
 """The consume section: raw confluent-kafka, the same work in plain Python, kcat -C and
-kafkaredis consume (--format raw with and without the cache, table, json)."""
+kafkaredis consume (--format raw with and without the cache, in a share group, table, json)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from benchlib.context import Context
 from benchlib.processes import BenchError, checked, run_child, say
 from benchlib.produce import produce_kafkaredis
 from benchlib.services import clear_prefix
+
+SHARE = "<share-group>"  # replaced by a share group of each run's own
 
 
 def bench_consume(ctx: Context) -> None:
@@ -63,6 +65,12 @@ def bench_consume(ctx: Context) -> None:
     ]
     variants += [
         ("consume.kr", ctx.kr(*base, "--format", "raw"), ctx.env),
+        # A share group instead of the consumer group (a new one each run: from the start)
+        (
+            "consume.kr_share",
+            ctx.kr(*base[:3], "--count", str(n), "--share-group", SHARE, "--format", "raw"),
+            ctx.env,
+        ),
         ("consume.kr_nocache", ctx.kr(*base, "--format", "raw", "--no-cache"), ctx.env),
         ("consume.kr_table", ctx.kr(*base, "--format", "table", "--no-cache"), ctx.env),
         ("consume.kr_json", ctx.kr(*base, "--format", "json", "--no-cache"), ctx.env),
@@ -76,12 +84,14 @@ def bench_consume(ctx: Context) -> None:
             one = [*cmd[:-1], "-c", "1", "-e"]
         if env is not None:
             env = {**env, "KAFKAREDIS_KAFKA__GROUP_ID": f"{ctx.prefix}-{name}-idle"}
+        one = [f"{ctx.prefix}-{name}-idle" if arg == SHARE else arg for arg in one]
         run = checked(run_child(one, env=env, cwd=ctx.workdir, stdout_file=outfile), name)
         ctx.startup_cpu_s[name] = run.cpu_s
     for rep in range(ctx.args.repeat):
         for name, cmd, env in variants:
             if env is not None:  # a fresh group each time: --from beginning, committed anew
                 env = {**env, "KAFKAREDIS_KAFKA__GROUP_ID": f"{ctx.prefix}-{name}-{rep}"}
+            cmd = [f"{ctx.prefix}-{name}-{rep}" if arg == SHARE else arg for arg in cmd]
             run = checked(run_child(cmd, env=env, cwd=ctx.workdir, stdout_file=outfile), name)
             got = lines_in(outfile)
             if got != n:

@@ -28,6 +28,11 @@ FIGURES: dict[str, tuple[str, str, str]] = {
     ),
     "consume.kcat": ("consume: kcat -C -e", "msg/s", "high"),
     "consume.kr": ("consume: kafkaredis --format raw", "msg/s", "high"),
+    "consume.kr_share": (
+        "consume: kafkaredis --share-group --format raw (KIP-932, librdkafka preview)",
+        "msg/s",
+        "high",
+    ),
     "consume.kr_nocache": ("consume: kafkaredis --format raw --no-cache", "msg/s", "high"),
     "consume.kr_table": ("consume: kafkaredis --format table --no-cache", "msg/s", "high"),
     "consume.kr_json": ("consume: kafkaredis --format json --no-cache", "msg/s", "high"),
@@ -58,7 +63,7 @@ FIGURES: dict[str, tuple[str, str, str]] = {
 # path, each against the raw loop's and the "same work" raw baseline's (section.raw/.same).
 CPU_PATHS = {
     "produce": ("raw", "same", "kcat", "kr_nocache", "kr_cache", "kr_verify", "kr_cache_cluster"),
-    "consume": ("raw", "same", "kcat", "kr", "kr_nocache", "kr_table", "kr_json"),
+    "consume": ("raw", "same", "kcat", "kr", "kr_share", "kr_nocache", "kr_table", "kr_json"),
 }
 
 

@@ -269,3 +269,27 @@ def test_from_end_starts_a_new_share_group_at_the_latest(
     assert status == 0, err
     assert [line["value"] for line in lines] == ["late"]
     assert "is new: it starts at the latest record" in err
+
+
+@pytest.mark.parametrize(("signum", "count", "status"), [
+    (signal.SIGINT, [], 0),
+    (signal.SIGINT, ["--count", "100000"], 130),
+    (signal.SIGTERM, ["--count", "100000"], 143),
+])  # fmt: skip
+def test_a_signal_ends_a_share_member_with_its_summary(
+    services: Services,
+    env: dict[str, str],
+    tmp_path: Path,
+    members: list[Member],
+    signum: signal.Signals,
+    count: list[str],
+    status: int,
+) -> None:
+    _topic, run_env = filled(services, env, tmp_path)
+    member = share_member(run_env, f"sg-{uuid.uuid4().hex[:8]}", *count)
+    members.append(member)
+    wait_for(lambda: b"".join(member.out).count(b"\n") >= RECORDS, 90, 0.2, "every record")
+    member.proc.send_signal(signum)
+    got, lines, err = member.finish(timeout=60)
+    assert got == status, err
+    assert summary(err)["accepted"] == len(values(lines)) == RECORDS

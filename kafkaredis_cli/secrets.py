@@ -15,8 +15,11 @@ A secret reaches the tool as
 
 from __future__ import annotations
 
+import json
 import re
+import stat
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 MASK = "****"
@@ -116,3 +119,38 @@ def _mask_tail(tail: str) -> str:
 def _mask_fragment(path: str) -> str:
     before, hash_sign, _fragment = path.partition("#")
     return f"{before}#{MASK}" if hash_sign else before
+
+
+def exposed_env_file(path: Path) -> str | None:
+    """A one-line warning when the env file `path` holds a secret and its group or others
+    may read it (as ssh says of a private key), else None."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or not status.st_mode & 0o044:
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (OSError, ValueError):
+        return None
+    if not any(_line_holds_secret(line) for line in text.splitlines()):
+        return None
+    mode = stat.S_IMODE(status.st_mode)
+    return (
+        f"env file {path} holds a secret and is readable by group or others "
+        f"(mode {mode:04o}): chmod 600 {path}"
+    )
+
+
+def _line_holds_secret(line: str) -> bool:
+    name, sep, value = line.strip().removeprefix("export ").partition("=")
+    value = value.strip().strip("'\"")
+    if not sep or name.lstrip().startswith("#") or not value:
+        return False
+    if _SECRET_NAME.search(name) or mask_url(value) != value:
+        return True
+    if value.startswith("{"):  # a JSON map of librdkafka properties
+        try:
+            properties = json.loads(value)
+        except ValueError:
+            return False
+        return isinstance(properties, dict) and any(map(is_secret_property, properties))
+    return False

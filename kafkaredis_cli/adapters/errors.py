@@ -23,6 +23,27 @@ _KAFKA_HINTS = {
 }
 
 
+# A reader that never commits (a read-back, the canary's independent consumer) still needs
+# a group.id for confluent-kafka, so librdkafka looks up that group's coordinator; a
+# cluster with ACLs refuses that lookup with this error while assign() and fetch go on
+# working: harmless for such a reader (a debug line, once), a failure only for a group
+# member (`consume -g`, `groups`).
+GROUP_REFUSED = "GROUP_AUTHORIZATION_FAILED"
+
+
+class GroupRefusalNote:
+    """Logs the harmless group refusal of a reader once (at debug level)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def note(self, logger: Any, who: str, detail: str) -> None:
+        if not self.seen:
+            self.seen = True
+            logger.debug("%s: %s (harmless: it reads by partition and offset, commits nothing)",
+                         who, detail)  # fmt: skip
+
+
 # A failed delivery report says the message is *not* on the broker only for these:
 # the broker refused it, or it never left this client. Any other error (above all
 # _MSG_TIMED_OUT, a transport failure or a request timeout after the send) may have
@@ -92,9 +113,19 @@ def from_kafka_exception(exc: BaseException, context: str) -> KafkaRedisError:
 _NO_AUTH_SIGNS = ("NOAUTH", "Authentication required", "client already authenticated")
 
 
-def from_redis_exception(exc: BaseException, where: str) -> RedisError:
+def from_redis_exception(exc: BaseException, where: str, keys: str | None = None) -> RedisError:
+    """The project's error for a redis-py exception; `keys` is the pattern of the keys the
+    command touched (named when an ACL refuses them: NOPERM)."""
     import redis.exceptions as rex
 
+    if isinstance(exc, rex.NoPermissionError):
+        detail = _first_line(exc)
+        lacking = f"keys {keys}" if keys and "key" in detail else "what the command needs"
+        return RedisError(
+            f"Redis at {where} refused by ACL (NOPERM): the user has no rights on {lacking} "
+            f"({detail})",
+            code="NOPERM",
+        )
     # redis-py raises AuthenticationError for "no password given" too (NOAUTH, or HELLO
     # refused before AUTH): tell that apart from a wrong password.
     if isinstance(exc, rex.AuthenticationError | rex.ResponseError) and any(

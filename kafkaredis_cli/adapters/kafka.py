@@ -76,7 +76,9 @@ class KafkaClientBase:
         (a refused SASL login shows up as a mere transport failure otherwise)."""
         error = from_kafka_exception(exc, f"Kafka at {self.where}")
         self._serve_errors()
-        if self.last_error and self.last_error_code not in (None, error.code):
+        # A TLS failure is a mere transport failure too: its reason is in librdkafka's text.
+        tls = "SSL handshake failed" in (self.last_error or "")
+        if self.last_error and (self.last_error_code not in (None, error.code) or tls):
             error.message = f"{error.message}; before that: {self.last_error}"
         return error
 

@@ -16,7 +16,13 @@ from typing import Any
 
 import confluent_kafka as ck
 
-from kafkaredis_cli.adapters.errors import from_kafka_exception
+from kafkaredis_cli.adapters.errors import (
+    GROUP_REFUSED,
+    GroupRefusalNote,
+    describe_kafka_error,
+    from_kafka_exception,
+    kafka_error_name,
+)
 from kafkaredis_cli.adapters.kafka import _with_logger
 from kafkaredis_cli.adapters.kafka_consumer import consumed_records
 from kafkaredis_cli.domain.messages import ConsumedRecord, now_ms
@@ -44,6 +50,15 @@ class KafkaTopicFollower:
         self._ends: dict[tuple[str, int], int] | None = None
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._group_refusal = GroupRefusalNote()
+
+    def _on_error(self, error: Any) -> None:
+        """librdkafka's errors: the group refusal is harmless (see GROUP_REFUSED); the rest
+        is the last error (the reads' own failures are seen where they fail)."""
+        if kafka_error_name(error) == GROUP_REFUSED:
+            self._group_refusal.note(log, "independent consumer", describe_kafka_error(error))
+        else:
+            log.debug("independent consumer: %s", describe_kafka_error(error))
 
     def _client(self) -> ck.Consumer:
         if self._consumer is None:
@@ -57,6 +72,7 @@ class KafkaTopicFollower:
                     "fetch.wait.max.ms": "100",
                     "fetch.error.backoff.ms": "100",
                     "queued.max.messages.kbytes": "4096",
+                    "error_cb": self._on_error,
                 }
             )
             try:
@@ -109,6 +125,11 @@ class KafkaTopicFollower:
 
     def _keep(self, messages: list[Any]) -> None:
         records = consumed_records(messages, now_ms())
+        if len(records) != len(messages):  # errors among them: note the harmless one
+            for msg in messages:
+                error = msg.error()
+                if error is not None and kafka_error_name(error) == GROUP_REFUSED:
+                    self._group_refusal.note(log, "independent consumer", str(error))
         positions = {(r.topic, r.partition): r.offset + 1 for r in records}
         with self._lock:
             self._queue.extend(records)

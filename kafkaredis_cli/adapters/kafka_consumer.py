@@ -12,6 +12,8 @@ from typing import Any
 import confluent_kafka as ck
 
 from kafkaredis_cli.adapters.errors import (
+    GROUP_REFUSED,
+    GroupRefusalNote,
     describe_kafka_error,
     from_kafka_exception,
     kafka_error_name,
@@ -70,6 +72,13 @@ class KafkaConsumerAdapter(KafkaClientBase):
         self._membership: GroupMembership | None = None  # when subscribed in a group
         self._stops: dict[tuple[str, int], int] = {}  # --to: the first offset left out
         self._done: set[tuple[str, int]] = set()  # partitions read up to their stop
+        self._group_refusal = GroupRefusalNote()
+
+    def _on_error(self, error: Any) -> None:
+        if self._group is None and kafka_error_name(error) == GROUP_REFUSED:
+            self._group_refusal.note(log, "reader", describe_kafka_error(error))
+            return
+        super()._on_error(error)
 
     def _client(self, group: str | None = None, reset: str = "earliest") -> ck.Consumer:
         if self._consumer is None:
@@ -157,7 +166,7 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 elif kind is StartKind.END:
                     offset = ck.OFFSET_END
                 elif kind is StartKind.STORED:
-                    offset = ck.OFFSET_STORED
+                    offset = ck.OFFSET_STORED if self._group is not None else self._reset()
                 else:
                     low, high = consumer.get_watermark_offsets(tp, timeout=self._timeout_s)
                     if kind is StartKind.OFFSET:
@@ -168,6 +177,12 @@ class KafkaConsumerAdapter(KafkaClientBase):
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"Kafka at {self.where}") from None
         return out
+
+    def _reset(self) -> int:
+        """Without a group nothing is stored: where the reset policy starts. (OFFSET_STORED
+        would ask a group's coordinator, which a cluster with ACLs may refuse for good.)"""
+        policy = str(self._conf.get("auto.offset.reset", "earliest")).lower()
+        return int(ck.OFFSET_END if policy in ("latest", "largest", "end") else ck.OFFSET_BEGINNING)
 
     # -- stopping at a bound (--to) -------------------------------------------------------
     def stop_at(self, topic: str, end: End, partition: int | None) -> None:
@@ -299,6 +314,9 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 at_eof.add((msg.topic() or "", msg.partition() or 0))
                 continue
             name = kafka_error_name(error)
+            if name == GROUP_REFUSED and self._group is None:  # a reader: see GROUP_REFUSED
+                self._group_refusal.note(log, "reader", describe_kafka_error(error))
+                continue
             if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC"):
                 raise KafkaError(f"topic {msg.topic()!r} does not exist", code=name)
             raise KafkaError(f"consume: {describe_kafka_error(error)}", code=name)

@@ -118,7 +118,7 @@ class RedisStore:
         return self._connection
 
     def _fail(self, exc: BaseException) -> Exception:
-        return from_redis_exception(exc, self.where)
+        return from_redis_exception(exc, self.where, self._keys.everything())
 
     # -- writes ------------------------------------------------------------------------
     def save(self, records: Sequence[MessageRecord], ttl_s: int) -> None:
@@ -295,6 +295,8 @@ class RedisStore:
         entries = []
         for i, key in enumerate(keys):
             kind_raw, ttl, extra = results[3 * i : 3 * i + 3]
+            if isinstance(kind_raw, redis.exceptions.NoPermissionError):
+                raise kind_raw  # an ACL on the keys: no listing to show
             if isinstance(kind_raw, Exception):
                 continue
             kind = kind_raw.decode() if isinstance(kind_raw, bytes) else str(kind_raw)

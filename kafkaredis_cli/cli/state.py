@@ -54,6 +54,13 @@ class CliState:
 
             self._settings = load_settings(self.overrides(), self.env_file)
             logs.configure(self._settings.log_level, self._settings.log_format)
+            from kafkaredis_cli.secrets import exposed_env_file
+
+            exposed = exposed_env_file(self.env_file or Path(".env"))
+            if exposed:
+                from kafkaredis_cli.cli.console import warn
+
+                warn(exposed)
         return self._settings
 
     def topic(self, name: str | None, option: str = "--topic") -> str:

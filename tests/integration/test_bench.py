@@ -25,7 +25,7 @@ COMPARED = ("produce.kr_nocache", "produce.kr_cache", "produce.kr_verify", "cons
 # every path with a client-CPU-a-message figure (issue 16), by section
 CPU_PATHS = {
     "produce": ("raw", "same", "kr_nocache", "kr_cache", "kr_verify", "kr_cache_cluster"),
-    "consume": ("raw", "same", "kr", "kr_nocache", "kr_table", "kr_json"),
+    "consume": ("raw", "same", "kr", "kr_share", "kr_nocache", "kr_table", "kr_json"),
 }
 
 

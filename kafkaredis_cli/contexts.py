@@ -90,6 +90,10 @@ def read_contexts(path: Path | None = None) -> ContextFile:
         raise ConfigError(f'{path}: expected {{"contexts": {{NAME: {{...}}}}}}')
     if not (current is None or isinstance(current, str)):
         raise ConfigError(f'{path}: "current" must be a context name')
+    for name, values in contexts.items():
+        for section in ("kafka", "redis"):
+            if not isinstance(values.get(section, {}), dict):
+                raise ConfigError(f"{path}: context {shown(name)!r}: {section} must be an object")
     file = ContextFile(path, current, contexts)
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and any(map(holds_secret, contexts.values())):
         raise ConfigError(

@@ -175,6 +175,8 @@ def env(
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
+    # A config home of this test's own: a context one test adds is not another's.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
     return values
 
 

@@ -117,6 +117,21 @@ SLOTS: list[tuple[str, ...]] = [
     ("-X", f"{V}=1", "produce", "--no-verify", "m"),
     ("--env-file", V, "config"),
     ("--log-level", V, "config"),
+    ("--context", V, "config"),
+    ("produce", "--no-verify", "m", "--context", V),
+    # contexts (written under this test's own XDG_CONFIG_HOME)
+    ("context", "add", V),
+    ("context", "add", "c", "-t", V, "--replace"),
+    ("context", "add", "c", "-g", V, "--replace"),
+    ("context", "add", "c", "--key-prefix", V, "--replace"),
+    ("context", "add", "c", "--redis-mode", V, "--replace"),
+    ("context", "add", "c", "--set", V, "--replace"),
+    ("context", "add", "c", "--set", f"kafka.sasl_password={V}", "--replace"),
+    ("context", "add", "c", "--set", f"redis.ttl_s={V}", "--replace"),
+    ("context", "add", "c", "-u", V, "--replace"),
+    ("context", "use", V),
+    ("context", "show", V),
+    ("context", "delete", V),
 ]
 
 # Every setting, from the environment (which cannot hold a NUL: that case goes by .env).
@@ -141,6 +156,7 @@ SETTINGS = [
     "KAFKAREDIS_REDIS__RETRIES",
     "KAFKAREDIS_LOG_LEVEL",
     "KAFKAREDIS_LOG_FORMAT",
+    "KAFKAREDIS_CONTEXT",
 ]
 
 
@@ -213,6 +229,40 @@ def test_a_dotenv_file_takes_the_corpus_raw(
         found = problem(cli("--env-file", str(path), "config"))
         if found:
             problems.append(f"{name}: {found}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_contexts_file_takes_the_corpus(cli: Cli, quick: None, tmp_path: Path) -> None:
+    """A contexts file edited by hand: hostile values in the current context (in settings
+    the environment does not set), as references too; and a file that is not JSON."""
+    import json
+
+    path = tmp_path / "config-home" / "kafkaredis" / "contexts.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for name, value in CORPUS.items():
+        contexts = [
+            {"kafka": {"client_id": value, "properties": {value: value}}},
+            {"kafka": {"sasl_mechanism": value, "sasl_password": f"file:{value}"}},
+            {"kafka": {"sasl_username": f"env:{value}"}, "redis": {"mode": value}},
+            {"redis": {"ttl_s": value, "sentinel_password": value}},
+            {"kafka": value},
+        ]
+        for number, context in enumerate(contexts):
+            path.write_text(json.dumps({"current": "c", "contexts": {"c": context}}))
+            path.chmod(0o600)
+            for args in (
+                ("config", "--json"),
+                ("context", "list"),
+                ("produce", "--no-verify", "m"),
+            ):
+                found = problem(cli(*args))
+                if found:
+                    problems.append(f"{name} #{number} / {args[0]}: {found}")
+        path.write_bytes(os.fsencode(value) or b"\xff")
+        found = problem(cli("config"))
+        if found:
+            problems.append(f"{name} as the file: {found}")
     assert not problems, "\n".join(problems)
 
 

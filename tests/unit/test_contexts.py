@@ -245,9 +245,19 @@ def test_no_file_means_no_context_and_the_defaults() -> None:
         load_settings({"context": "x"})
 
 
-def test_a_broken_file_is_one_config_error() -> None:
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("{not json", "contexts.json is not valid JSON"),
+        ('{"contexts": {"c": 1}}', 'expected {"contexts": {NAME: {...}}}'),
+        ('{"contexts": {"c": {"kafka": "x"}}}', "context 'c': kafka must be an object"),
+        ('{"current": 5, "contexts": {}}', '"current" must be a context name'),
+    ],
+)
+def test_a_broken_file_is_one_config_error(text: str, needle: str) -> None:
     contexts_path().parent.mkdir(parents=True)
-    contexts_path().write_text("{not json")
-    result = run("config")
-    assert result.exit_code == ExitStatus.CONFIG
-    assert "contexts.json is not valid JSON" in result.stderr
+    contexts_path().write_text(text)
+    for args in (("config",), ("context", "list")):
+        result = run(*args)
+        assert result.exit_code == ExitStatus.CONFIG
+        assert needle in result.stderr and result.stderr.count("\n") == 1

@@ -52,6 +52,16 @@ def _failed_report(message: StampedMessage, err: Any, msg: Any) -> DeliveryRepor
     )
 
 
+def _tls_hint(reason: str) -> str:
+    """What a TLS alert from the broker usually means."""
+    if "alert bad certificate" in reason or "certificate required" in reason:
+        return (
+            " (the broker wants a client certificate it trusts: ssl.certificate.location "
+            "and ssl.key.location)"
+        )
+    return ""
+
+
 class KafkaClientBase:
     creates_topics = False  # does this client's metadata request auto-create topics?
 
@@ -61,6 +71,7 @@ class KafkaClientBase:
         self._known_topics: dict[str, int] = {}
         self.last_error: str | None = None
         self.last_error_code: str | None = None
+        self.last_tls_error: str | None = None  # a TLS failure's reason, kept past others
 
     @property
     def where(self) -> str:
@@ -69,6 +80,8 @@ class KafkaClientBase:
     def _on_error(self, error: Any) -> None:
         self.last_error = describe_kafka_error(error)
         self.last_error_code = kafka_error_name(error)
+        if "SSL" in self.last_error:
+            self.last_tls_error = self.last_error
         log.debug("librdkafka error: %s", self.last_error)
 
     def _unreachable(self, exc: ck.KafkaException) -> KafkaRedisError:
@@ -76,9 +89,12 @@ class KafkaClientBase:
         (a refused SASL login shows up as a mere transport failure otherwise)."""
         error = from_kafka_exception(exc, f"Kafka at {self.where}")
         self._serve_errors()
-        # A TLS failure is a mere transport failure too: its reason is in librdkafka's text.
-        tls = "SSL handshake failed" in (self.last_error or "")
-        if self.last_error and (self.last_error_code not in (None, error.code) or tls):
+        # A TLS failure is a mere transport failure too: its reason is in librdkafka's text
+        # (and "1/1 brokers are down" may have come after it).
+        tls = self.last_tls_error
+        if tls:
+            error.message = f"{error.message}; before that: {tls}{_tls_hint(tls)}"
+        elif self.last_error and self.last_error_code not in (None, error.code):
             error.message = f"{error.message}; before that: {self.last_error}"
         return error
 

@@ -169,6 +169,20 @@ def test_untrusted_broker_certificate_is_4(
     assert "certificate verify failed" in result.stderr and took < 20
 
 
+def test_mtls_without_a_client_certificate_is_4_naming_it(
+    secure_env: Env, secure_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = secure_env("mtls")
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__TIMEOUT_S", "3")
+    properties = json.loads(env["KAFKAREDIS_KAFKA__PROPERTIES"])
+    for name in ("ssl.certificate.location", "ssl.key.location", "ssl.key.password"):
+        del properties[name]
+    monkeypatch.setenv("KAFKAREDIS_KAFKA__PROPERTIES", json.dumps(properties))
+    result, took = _refused(secure_cli, "produce", "x")
+    assert result.exit_code == 4, result
+    assert "client certificate" in result.stderr and took < 20
+
+
 def test_topic_without_rights_is_4(secure_env: Env, secure_cli: Cli) -> None:
     secure_env()
     result, took = _refused(secure_cli, "produce", "-t", f"other-{uuid.uuid4().hex[:8]}", "x")

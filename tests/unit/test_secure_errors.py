@@ -78,3 +78,16 @@ def test_readable_env_file_without_a_secret_is_not_warned(tmp_path: Path) -> Non
     env.chmod(0o644)
     assert exposed_env_file(env) is None
     assert exposed_env_file(tmp_path / "missing") is None
+
+
+def test_docs_show_the_refusals_as_the_code_words_them() -> None:
+    """docs/security.md quotes the NOPERM error and the client-certificate hint verbatim."""
+    from kafkaredis_cli.adapters.kafka import _tls_hint
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    where = "rediss://kr-other:****@127.0.0.1:16479/0?ssl_ca_certs=/…/ca.pem"
+    exc = rex.NoPermissionError(
+        "this user has no permissions to access one of the keys used as arguments"
+    )
+    assert from_redis_exception(exc, where, "kr:*").message in docs
+    assert _tls_hint("ssl/tls alert bad certificate").strip() in docs

@@ -1,10 +1,11 @@
-"""run_timer: build the app for the timer, serve /metrics if asked, run the canary."""
+"""run_timer: build the app for the timer, serve /metrics and /healthz if asked, run the
+canary."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kafkaredis_cli.canary.reports import RunReport, TimerOptions, TimerView
+from kafkaredis_cli.canary.reports import RunReport, TickListener, TimerOptions, TimerView
 from kafkaredis_cli.canary.run import Canary
 from kafkaredis_cli.canary.signals import Stopper
 
@@ -42,12 +43,16 @@ def run_timer(
 
     sink = None
     watch = None
+    listener: TickListener = view
     if options.metrics_port is not None:
         from kafkaredis_cli.canary.certificates import CertificateWatch
+        from kafkaredis_cli.canary.health import Health, HealthListener
         from kafkaredis_cli.canary.metrics import PrometheusSink
 
+        health = Health(options.interval_s, options.timeout_s, options.producer_id)
+        listener = HealthListener(health, view)
         sink = PrometheusSink(options.producer_id)
-        sink.serve(options.metrics_host, options.metrics_port)
+        sink.serve(options.metrics_host, options.metrics_port, health.check)
         watch = CertificateWatch(settings, sink)
         watch.start()
     app = build_app(
@@ -62,7 +67,7 @@ def run_timer(
             keys=app.keys,
             options=options,
             stats_ttl_s=settings.redis.ttl_s,
-            listener=view,
+            listener=listener,
             layouts=layouts,
             follower=follower,
             sink=sink,

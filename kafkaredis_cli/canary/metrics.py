@@ -5,15 +5,24 @@ the probe was sent; "unknown" when none was known), so sum by (broker) gives the
 per-broker figures. Counters never go down: a tick not read back within --timeout
 adds to lost_total, and if its probe arrives later late_total goes up too, so the
 run's current loss is lost_total - late_total (the summary's "lost").
+
+Gauges: the last success per broker, each broker of the topics' layout missing from
+the cluster's metadata (1) or not (0), the independent consumer's gaps per partition
+(sequence numbers not read while a later one was; they can close again). The port
+also answers /healthz (health.py, http.py); deploy/prometheus has the alert rules and
+deploy/grafana the dashboard that use these names (tests check them against a scrape).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kafkaredis_cli.canary.figures import UNKNOWN_BROKER, Where
 from kafkaredis_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from kafkaredis_cli.canary.http import HealthCheck, MetricsServer
 
 PREFIX = "kafkaredis_canary"
 # Latency buckets (seconds), fixed: from a loopback round trip to a --timeout.
@@ -71,6 +80,19 @@ class PrometheusSink:
             ("broker",),
             registry=self.registry,
         )
+        self._missing = Gauge(
+            f"{PREFIX}_broker_missing",
+            "1 while a broker of the canary topics' layout is missing from the cluster",
+            ("broker",),
+            registry=self.registry,
+        )
+        self._missing_now: set[str] = set()
+        self._gaps = Gauge(
+            f"{PREFIX}_gaps",
+            "Sequence numbers the independent consumer has not read while a later one was",
+            ("topic", "partition"),
+            registry=self.registry,
+        )
         self._certificate_expiry = Gauge(
             f"{PREFIX}_certificate_expiry_timestamp_seconds",
             "Unix time when the TLS certificate of an endpoint (a broker, a Redis node) or "
@@ -81,7 +103,7 @@ class PrometheusSink:
         Info(f"{PREFIX}_run", "The timer run", registry=self.registry).info(
             {"producer_id": producer_id, "started_at": str(round(time.time()))}
         )
-        self._server: Any = None
+        self._server: MetricsServer | None = None
 
     def prepare(self, where: Where) -> None:
         """Show every series of this partition from the start, at zero."""
@@ -90,6 +112,19 @@ class PrometheusSink:
             counter.labels(*labels)
         for histogram in self._histograms.values():
             histogram.labels(*labels)
+        self._gaps.labels(labels[0], labels[1])
+        if where.broker != UNKNOWN_BROKER:
+            self._missing.labels(labels[2])
+
+    def brokers_missing(self, brokers: list[int]) -> None:
+        now = {str(b) for b in brokers}
+        for broker in self._missing_now | now:
+            self._missing.labels(broker).set(1 if broker in now else 0)
+        self._missing_now = now
+
+    def set_gaps(self, where: Where, gaps: int) -> None:
+        topic, partition, _broker = _labels(where)
+        self._gaps.labels(topic, partition).set(gaps)
 
     def count(self, figure: str, where: Where) -> None:
         self._counters[figure].labels(*_labels(where)).inc()
@@ -105,11 +140,18 @@ class PrometheusSink:
         """role: kafka | redis | client."""
         self._certificate_expiry.labels(endpoint, role).set(not_after)
 
-    def serve(self, host: str, port: int) -> None:
-        from prometheus_client import start_http_server
+    def exposition(self) -> tuple[str, bytes]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return CONTENT_TYPE_LATEST, generate_latest(self.registry)
+
+    def serve(self, host: str, port: int, health: HealthCheck) -> None:
+        """/metrics and /healthz on host:port, on a thread of their own."""
+        from kafkaredis_cli.canary.http import MetricsServer
 
         try:
-            self._server, _thread = start_http_server(port, host, registry=self.registry)
+            self._server = MetricsServer((host, port), self.exposition, health)
+            self._server.start()
         except OSError as exc:
             raise UsageError(
                 f"--metrics-port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})"
@@ -117,6 +159,5 @@ class PrometheusSink:
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None

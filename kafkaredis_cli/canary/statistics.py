@@ -164,6 +164,10 @@ class RunStatistics:
         seen = self.ledger.observe(producer_id, where.topic, where.partition, stream_seq)
         if not seen.own:
             return None
+        set_gaps = getattr(self.sink, "set_gaps", None)
+        if set_gaps is not None:
+            stream = self.ledger.own_stream(where.topic, where.partition)
+            set_gaps(where, 0 if stream is None else stream.gaps)
         probe = {"topic": where.topic, "partition": where.partition, "seq": seq}
         if seen.seen is Seen.DUPLICATE:
             for scope in self._scopes(where):
@@ -182,6 +186,9 @@ class RunStatistics:
 
     def record_missing_brokers(self, brokers: list[int]) -> None:
         self.missing_brokers.update(brokers)
+        brokers_missing = getattr(self.sink, "brokers_missing", None)
+        if brokers_missing is not None:
+            brokers_missing(brokers)
 
     def is_pending(self, topic: str, seq: int) -> bool:
         return (topic, seq) in self._pending

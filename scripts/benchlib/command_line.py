@@ -17,7 +17,7 @@ from typing import Any
 
 from benchlib.consume import bench_consume
 from benchlib.context import Context
-from benchlib.figures import SECTIONS
+from benchlib.figures import DEFAULT_SECTIONS, SECTIONS
 from benchlib.memory import bench_memory
 from benchlib.processes import BenchError, say
 from benchlib.produce import bench_produce
@@ -35,6 +35,7 @@ from benchlib.services import (
     redis_cluster,
     write_data,
 )
+from benchlib.soak import bench_soak
 from benchlib.startup import bench_startup, compile_kafkaredis
 from benchlib.summary import machine, summarise
 from benchlib.tables import cpu_table, importtime_lines, table
@@ -52,8 +53,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=6, help="partitions (default 6)")
     parser.add_argument(
         "--only",
-        default=",".join(SECTIONS),
-        help=f"sections, comma-separated: {','.join(SECTIONS)}",
+        default=",".join(DEFAULT_SECTIONS),
+        help=f"sections, comma-separated: {','.join(SECTIONS)} (default: all but soak)",
     )
     parser.add_argument("--timer-ticks", type=int, default=500)
     parser.add_argument("--timer-interval", type=float, default=0.02, help="seconds (default 0.02)")
@@ -65,6 +66,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="samples the timer's statistics are timed at (default 1,000,000)",
     )
     parser.add_argument("--startup-runs", type=int, default=7)
+    parser.add_argument("--soak-minutes", type=float, default=10.0, help="soak length (default 10)")
+    parser.add_argument(
+        "--soak-interval", type=float, default=0.02, help="soak tick interval (default 0.02 s)"
+    )
+    parser.add_argument(
+        "--soak-sample", type=float, default=10.0, help="RSS/fd sample period (default 10 s)"
+    )
     parser.add_argument(
         "--rss-n",
         type=int,
@@ -156,6 +164,7 @@ def main(argv: list[str]) -> int:
             "timer": bench_timer,
             "startup": bench_startup,
             "memory": bench_memory,
+            "soak": bench_soak,
         }
         try:
             compile_kafkaredis()
@@ -189,6 +198,8 @@ def main(argv: list[str]) -> int:
                 "timer_stats_samples": args.timer_stats_samples,
                 "startup_runs": args.startup_runs,
                 "rss_n": args.rss_n,
+                "soak_minutes": args.soak_minutes,
+                "soak_interval_s": args.soak_interval,
                 "producer_tuning": PRODUCER_TUNING,
             },
             "figures": figures,

@@ -124,4 +124,6 @@ RELATIVE: dict[str, tuple[str, str]] = {
 UPPER_RATIOS = {"typer", "raw_send"}
 
 
-SECTIONS = ("produce", "consume", "timer", "startup", "memory")
+SECTIONS = ("produce", "consume", "timer", "startup", "memory", "soak")
+# Run unless --only says otherwise (the soak takes --soak-minutes: only when asked).
+DEFAULT_SECTIONS = ("produce", "consume", "timer", "startup", "memory")

@@ -107,3 +107,36 @@ def test_the_certificate_watch_finds_the_endpoints_from_the_settings():
         ("redis", "127.0.0.1:6380"),
         ("client", "/c.pem"),
     ]
+
+
+def test_missing_brokers_and_gaps_are_gauges_that_go_back_down():
+    sink = PrometheusSink("me")
+    stats = RunStatistics("me")
+    stats.sink = sink
+    sink.prepare(P0)
+    sink.prepare(Where("t", 1, 2))
+    got = samples(sink)
+    missing = "kafkaredis_canary_broker_missing"
+    assert got[(missing, frozenset({("broker", "1")}))] == 0  # there from the start
+    assert got[("kafkaredis_canary_gaps", frozenset({("topic", "t"), ("partition", "0")}))] == 0
+    stats.record_missing_brokers([2])
+    assert samples(sink)[(missing, frozenset({("broker", "2")}))] == 1
+    stats.record_missing_brokers([])
+    assert samples(sink)[(missing, frozenset({("broker", "2")}))] == 0
+    gaps = ("kafkaredis_canary_gaps", frozenset({("topic", "t"), ("partition", "0")}))
+    stats.record_arrival("me", P0, seq=0, stream_seq=0)
+    stats.record_arrival("me", P0, seq=2, stream_seq=2)  # 1 not read: a gap
+    assert samples(sink)[gaps] == 1
+    stats.record_arrival("me", P0, seq=1, stream_seq=1)  # out of order, not lost
+    assert samples(sink)[gaps] == 0
+
+
+def test_the_certificate_expiry_gauge_is_declared_without_samples():
+    sink = PrometheusSink("me")
+    text = generate_latest(sink.registry).decode()
+    name = "kafkaredis_canary_certificate_expiry_timestamp_seconds"
+    assert f"# TYPE {name} gauge" in text
+    assert f"\n{name}{{" not in text
+    sink.certificate_expiry("k:9093", "kafka", 2e9)
+    got = samples(sink)
+    assert got[(name, frozenset({("endpoint", "k:9093"), ("role", "kafka")}))] == 2e9

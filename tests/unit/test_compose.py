@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,15 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-EXPECTED_SERVICES = {"kafka", "redis", "kafka-ui", "redis-insight"}
+EXPECTED_SERVICES = {
+    "kafka",
+    "redis",
+    "kafka-ui",
+    "redis-insight",
+    "canary",
+    "prometheus",
+    "grafana",
+}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +113,13 @@ def test_kafka_image_is_the_stack_release(services: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("service", "repository"),
-    [("redis", "redis"), ("kafka-ui", "kafbat/kafka-ui"), ("redis-insight", "redis/redisinsight")],
+    [
+        ("redis", "redis"),
+        ("kafka-ui", "kafbat/kafka-ui"),
+        ("redis-insight", "redis/redisinsight"),
+        ("prometheus", "prom/prometheus"),
+        ("grafana", "grafana/grafana"),
+    ],
 )
 def test_images_are_pinned(services: dict[str, Any], service: str, repository: str) -> None:
     image, _, tag = services[service]["image"].partition(":")
@@ -124,7 +141,15 @@ def test_ports_bound_to_loopback_only(services: dict[str, Any], service: str) ->
 
 @pytest.mark.parametrize(
     ("service", "port"),
-    [("kafka", 9092), ("redis", 6379), ("kafka-ui", 8080), ("redis-insight", 8081)],
+    [
+        ("kafka", 9092),
+        ("redis", 6379),
+        ("kafka-ui", 8080),
+        ("redis-insight", 8081),
+        ("canary", 9404),
+        ("prometheus", 9090),
+        ("grafana", 3000),
+    ],
 )
 def test_published_ports(services: dict[str, Any], service: str, port: int) -> None:
     assert port in published_ports(services[service])
@@ -220,3 +245,118 @@ def test_header_documents_cli_settings(compose_text: str) -> None:
     assert "docker compose up -d" in header
     assert "KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS=localhost:9092" in header
     assert "KAFKAREDIS_REDIS__URL=redis://localhost:6379/0" in header
+
+
+# -- the canary, Prometheus and Grafana (issue 21) ---------------------------------------
+
+
+def volume_sources(service: dict[str, Any]) -> list[Path]:
+    """Host paths of a service's bind mounts (short "src:dst[:ro]" or long syntax)."""
+    sources = []
+    for volume in service.get("volumes") or []:
+        source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
+        assert source and source.startswith("./"), f"{volume!r}: bind-mount repository files"
+        sources.append(REPO_ROOT / source)
+    return sources
+
+
+def test_every_mounted_or_built_file_exists(services: dict[str, Any]) -> None:
+    mounted = [path for svc in services.values() for path in volume_sources(svc)]
+    assert mounted, "prometheus and grafana mount their configuration"
+    for path in mounted:
+        assert path.exists(), f"compose mounts {path}, which is missing"
+    build = services["canary"]["build"]
+    context = REPO_ROOT / build["context"]
+    assert (context / build.get("dockerfile", "Dockerfile")).is_file()
+    dockerfile = (context / build.get("dockerfile", "Dockerfile")).read_text(encoding="utf-8")
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY") and "--from=" not in line:
+            for source in line.split()[1:-1]:
+                assert (context / source).exists(), f"the Dockerfile copies {source}: missing"
+    assert "uv.lock" in dockerfile and "--require-hashes" in dockerfile
+    ignored = (context / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".venv", ".tools", ".stack", ".git"} <= set(ignored)
+
+
+def test_dockerfile_base_images_are_pinned() -> None:
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    images = re.findall(r"^FROM\s+(\S+)", text, re.MULTILINE)
+    assert images
+    for image in images:
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*", image), image
+
+
+def test_the_canary_runs_kafkaredis_timer_with_options_timer_accepts(
+    services: dict[str, Any],
+) -> None:
+    canary = services["canary"]
+    command = [str(part) for part in canary["command"]]
+    assert command[:5] == ["timer", "--interval", "5", "--metrics-port", "9404"]
+    help_page = subprocess.run(
+        [sys.executable, "-m", "kafkaredis_cli", "timer", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        check=True,
+    ).stdout
+    accepted = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", help_page))
+    assert {"--interval", "--metrics-port", "--metrics-host"} <= accepted
+    options = [part for part in command[1:] if part.startswith("-")]
+    assert set(options) <= accepted, f"not options of kafkaredis timer: {set(options) - accepted}"
+    values = dict(zip(command[1::2], command[2::2], strict=True))  # --option value pairs
+    assert float(values["--interval"]) == 5 and 0 < int(values["--metrics-port"]) < 65536
+    assert values["--metrics-host"] == "0.0.0.0"  # reachable by prometheus
+    env = env_of(canary)
+    kafka_env = env_of(services["kafka"])
+    host, port = env["KAFKAREDIS_KAFKA__BOOTSTRAP_SERVERS"].rsplit(":", 1)
+    assert (host, int(port)) == internal_listener(kafka_env)
+    assert env["KAFKAREDIS_REDIS__URL"] == "redis://redis:6379/0"
+    assert env["KAFKAREDIS_KAFKA__TOPICS"]
+    assert "/healthz" in " ".join(canary["healthcheck"]["test"])
+    assert canary["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_prometheus_scrapes_the_canary_and_loads_the_rules(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    config_path = REPO_ROOT / "deploy/prometheus/prometheus.yml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    target = config["scrape_configs"][0]["static_configs"][0]["targets"][0]
+    canary_port = services["canary"]["command"][services["canary"]["command"].index(
+        "--metrics-port") + 1]  # fmt: skip
+    assert target == f"canary:{canary_port}"
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in prometheus["volumes"]}
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
+    rules_dir = mounts["/etc/prometheus/rules"]
+    assert config["rule_files"] == ["rules/*.yml"]
+    assert list((REPO_ROOT / rules_dir).glob("*.yml")), "no rule file would load"
+    promtool_version = re.search(
+        r"PROMTOOL_VERSION=v0\.(\d+)\.(\d+)",
+        (REPO_ROOT / "scripts" / "tools").read_text(encoding="utf-8"),
+    )
+    assert promtool_version
+    minor, patch = promtool_version.groups()
+    assert prometheus["image"] == f"prom/prometheus:v{int(minor) // 100}.{int(minor) % 100}.{patch}"
+
+
+def test_grafana_is_provisioned_from_the_repository_without_anonymous_access(
+    services: dict[str, Any],
+) -> None:
+    grafana = services["grafana"]
+    env = env_of(grafana)
+    assert env.get("GF_AUTH_ANONYMOUS_ENABLED") == "false"
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in grafana["volumes"]}
+    provisioning = REPO_ROOT / mounts["/etc/grafana/provisioning"]
+    dashboards_dir = mounts["/var/lib/grafana/dashboards"]
+    providers = yaml.safe_load(
+        (provisioning / "dashboards" / "kafkaredis.yml").read_text(encoding="utf-8")
+    )
+    assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert list((REPO_ROOT / dashboards_dir).glob("*.json"))
+    datasources = yaml.safe_load(
+        (provisioning / "datasources" / "prometheus.yml").read_text(encoding="utf-8")
+    )
+    assert datasources["datasources"][0]["url"] == "http://prometheus:9090"
+    home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith("/var/lib/grafana/dashboards/")
+    assert (REPO_ROOT / dashboards_dir / home.rsplit("/", 1)[1]).is_file()

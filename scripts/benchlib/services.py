@@ -276,6 +276,7 @@ def kr_env(bootstrap: str, redis_url: str, prefix: str) -> dict[str, str]:
             "KAFKAREDIS_REDIS__KEY_PREFIX": prefix,
             "KAFKAREDIS_KAFKA__GROUP_ID": f"{prefix}-group",
             "KAFKAREDIS_KAFKA__TOPICS": f"{prefix}-default",
+            "KAFKAREDIS_CONTEXT": "",  # no named context: the user's current one is not measured
         }
     )
     return env

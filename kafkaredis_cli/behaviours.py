@@ -50,8 +50,9 @@ class MapClientErrors:
     the project's errors included, passes unchanged.
     """
 
-    def __init__(self, redis_where: str) -> None:
+    def __init__(self, redis_where: str, redis_keys: str | None = None) -> None:
         self._redis_where = redis_where
+        self._redis_keys = redis_keys  # the key pattern, named if an ACL refuses it
 
     def __call__(self, command: Command[Any], next_: Next) -> Any:
         try:
@@ -72,5 +73,5 @@ class MapClientErrors:
             return from_kafka_exception(exc, command_name)
         redis = sys.modules.get("redis")
         if redis is not None and isinstance(exc, redis.RedisError):
-            return from_redis_exception(exc, self._redis_where)
+            return from_redis_exception(exc, self._redis_where, self._redis_keys)
         return None

@@ -116,7 +116,12 @@ def build_app(
 
     keys = KeySpace(settings.redis.key_prefix)
     store = RedisStore(settings.redis, keys)
-    mediator = Mediator([TimingBehaviour(), MapClientErrors(settings.redis.masked_url())])
+    mediator = Mediator(
+        [
+            TimingBehaviour(),
+            MapClientErrors(settings.redis.masked_url(), f"{settings.redis.key_prefix}:*"),
+        ]
+    )
     app = App(settings=settings, keys=keys, mediator=mediator, producer=producer, store=store)
     app._consumers.extend(readback)
 

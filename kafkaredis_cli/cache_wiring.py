@@ -43,6 +43,11 @@ def register_cache_handlers(mediator: Mediator, store: MessageStore) -> None:
 def build_cache_app(settings: Settings) -> CacheApp:
     keys = KeySpace(settings.redis.key_prefix)
     store = RedisStore(settings.redis, keys)
-    mediator = Mediator([TimingBehaviour(), MapClientErrors(settings.redis.masked_url())])
+    mediator = Mediator(
+        [
+            TimingBehaviour(),
+            MapClientErrors(settings.redis.masked_url(), f"{settings.redis.key_prefix}:*"),
+        ]
+    )
     register_cache_handlers(mediator, store)
     return CacheApp(keys=keys, mediator=mediator, store=store)

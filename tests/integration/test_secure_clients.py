@@ -22,6 +22,8 @@ from confluent_kafka.admin import AdminClient
 from tests.conftest import CliResult, ok
 from tests.secure import SecureStack
 
+pytestmark = pytest.mark.integration
+
 Cli = Callable[..., CliResult]
 Env = Callable[..., dict[str, str]]
 

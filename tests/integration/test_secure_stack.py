@@ -14,6 +14,8 @@ from confluent_kafka.admin import AdminClient
 
 from tests.secure import SecureStack
 
+pytestmark = pytest.mark.integration
+
 
 def _produce(conf: dict[str, str], topic: str) -> str | None:
     """None if delivered, else the error's name."""

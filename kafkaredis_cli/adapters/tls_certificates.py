@@ -1,10 +1,11 @@
-"""Certificates as `check` and the canary read them, with Python's ssl module.
+"""Certificates as `check` and the canary read them: the handshake with Python's ssl
+module, the certificate itself parsed with `cryptography`.
 
 A server's: a TLS handshake to host:port with the configured CA and client certificate
 (the TLS context librdkafka or redis-py would make from the same settings), then the
 peer's certificate. One the CA does not verify (expired, another CA) is fetched again
 without verification, so that its dates can still be shown. A client certificate: read
-from its PEM file. Nothing is sent after the handshake.
+from its PEM file or PKCS#12 keystore. Nothing is sent after the handshake.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import os
 import socket
 import ssl
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from kafkaredis_cli.domain.certificates import (
     Certificate,
@@ -25,55 +29,47 @@ from kafkaredis_cli.domain.certificates import (
     split_host_port,
 )
 
-# The short names of a distinguished name's attributes (as Kafka writes a principal).
-_SHORT = {
-    "commonName": "CN",
-    "organizationName": "O",
-    "organizationalUnitName": "OU",
-    "countryName": "C",
-    "localityName": "L",
-    "stateOrProvinceName": "ST",
-    "domainComponent": "DC",
-    "streetAddress": "STREET",
-    "userId": "UID",
-}
-_decode_cert_file: Callable[[str], dict[str, Any]] = getattr(ssl, "_ssl")._test_decode_cert  # noqa: B009
 
-
-def _dn(rdns: Sequence[Sequence[tuple[str, str]]]) -> str:
-    """RFC 2253 order (the last RDN first), as Kafka's SSL principal names it."""
-    parts = ["+".join(f"{_SHORT.get(k, k)}={v}" for k, v in rdn) for rdn in reversed(rdns)]
-    return ",".join(parts)
-
-
-def certificate_of(decoded: Mapping[str, Any]) -> Certificate:
-    """A certificate from the dict ssl gives (getpeercert(), a decoded file)."""
-    subject = decoded.get("subject", ())
-    alt = decoded.get("subjectAltName", ())
-    common = [v for rdn in subject for k, v in rdn if k == "commonName"]
+def _certificate(cert: x509.Certificate) -> Certificate:
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns_names = tuple(alt.get_values_for_type(x509.DNSName))
+        ip_addresses = tuple(str(ip) for ip in alt.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        dns_names, ip_addresses = (), ()
+    common = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return Certificate(
-        subject=_dn(subject),
-        issuer=_dn(decoded.get("issuer", ())),
-        not_before=float(ssl.cert_time_to_seconds(decoded["notBefore"])),
-        not_after=float(ssl.cert_time_to_seconds(decoded["notAfter"])),
-        dns_names=tuple(v for k, v in alt if k == "DNS"),
-        ip_addresses=tuple(v.strip() for k, v in alt if k == "IP Address"),
-        common_name=common[-1] if common else None,
+        # RFC 4514 order (the last RDN first), as Kafka's SSL principal names it.
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc.timestamp(),
+        not_after=cert.not_valid_after_utc.timestamp(),
+        dns_names=dns_names,
+        ip_addresses=ip_addresses,
+        common_name=str(common[-1].value) if common else None,
     )
 
 
-def read_certificate_file(path: str) -> Certificate:
-    """The (first) certificate of a PEM file."""
-    return certificate_of(_decode_cert_file(path))
+def read_certificate_pem(pem: str | bytes) -> Certificate:
+    """The (first) certificate of PEM text."""
+    data = pem.encode() if isinstance(pem, str) else pem
+    return _certificate(x509.load_pem_x509_certificate(data))
 
 
-def read_certificate_pem(pem: str) -> Certificate:
-    with _temporary_file(pem) as path:
-        return read_certificate_file(path)
+def read_certificate_file(path: str, keystore_password: str | None = None) -> Certificate:
+    """The (first) certificate of a PEM file, or a PKCS#12 keystore's own certificate."""
+    data = Path(path).read_bytes()
+    if b"-----BEGIN" in data:
+        return read_certificate_pem(data)
+    password = keystore_password.encode() if keystore_password else None
+    _, cert, _ = pkcs12.load_key_and_certificates(data, password)
+    if cert is None:
+        raise ValueError("the keystore holds no certificate")
+    return _certificate(cert)
 
 
 def _decode_der(der: bytes) -> Certificate:
-    return read_certificate_pem(ssl.DER_cert_to_PEM_cert(der))
+    return _certificate(x509.load_der_x509_certificate(der))
 
 
 @contextmanager
@@ -198,18 +194,18 @@ def server_certificate(
     return CertificateReport(endpoint=endpoint, certificate=certificate, untrusted=untrusted)
 
 
-def client_certificate(endpoint: TlsEndpoint, pem: str | None = None) -> CertificateReport:
-    """The client certificate at endpoint.address (a PEM file), or `pem` itself."""
+def client_certificate(
+    endpoint: TlsEndpoint, pem: str | None = None, keystore_password: str | None = None
+) -> CertificateReport:
+    """The client certificate at endpoint.address (a PEM file or a PKCS#12 keystore), or
+    `pem` itself."""
     try:
         if pem is not None:
             return CertificateReport(endpoint=endpoint, certificate=read_certificate_pem(pem))
-        if endpoint.address.lower().endswith((".p12", ".pfx")):
-            return CertificateReport(endpoint=endpoint, error="a PKCS#12 keystore is not read")
         if not os.path.isfile(endpoint.address):
             return CertificateReport(endpoint=endpoint, error="no such file")
-        return CertificateReport(
-            endpoint=endpoint, certificate=read_certificate_file(endpoint.address)
-        )
+        certificate = read_certificate_file(endpoint.address, keystore_password)
+        return CertificateReport(endpoint=endpoint, certificate=certificate)
     except (OSError, ValueError) as exc:
         return CertificateReport(endpoint=endpoint, error=_reason(exc))
 
@@ -233,7 +229,8 @@ def read_certificates(
                 if endpoint.address == "ssl.certificate.pem"
                 else None
             )
-            return client_certificate(endpoint, pem)
+            password = kafka_conf.get("ssl.keystore.password") or None
+            return client_certificate(endpoint, pem, password)
         return server_certificate(endpoint, settings[endpoint.service], timeout_s)
 
     if len(endpoints) <= 1:

@@ -180,6 +180,28 @@ def test_a_pem_certificate_is_read_with_its_names_dates_and_subject(pki: Path) -
     assert client_certificate(bad).error
 
 
+def test_a_pkcs12_keystore_is_read_with_its_password(pki: Path) -> None:
+    import subprocess
+
+    directory = pki / "p12"
+    directory.mkdir()
+    ca = make_ca(directory, name="p12 CA")
+    client = make_cert(ca, directory, "p12-client", days=30, san="DNS:client")
+    keystore = directory / "client.p12"
+    subprocess.run(
+        ["openssl", "pkcs12", "-export", "-in", str(client.cert), "-inkey", str(client.key),
+         "-out", str(keystore), "-passout", "pass:store-secret"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    endpoint = TlsEndpoint(service="kafka", role="client", address=str(keystore))
+    read = client_certificate(endpoint, keystore_password="store-secret").certificate
+    assert read is not None and read.subject == "CN=p12-client,O=kafkaredis"
+    assert 29 * DAY_S < read.not_after - time.time() <= 30 * DAY_S
+    wrong = client_certificate(endpoint, keystore_password="wrong")
+    assert wrong.certificate is None and wrong.error
+    assert "store-secret" not in wrong.error
+
+
 def test_a_server_that_does_not_listen_is_a_report_with_the_reason(pki: Path) -> None:
     import socket
 

@@ -16,7 +16,12 @@ from kafkaredis_cli.domain.commands import (
     ReadRanges,
     ShareConsume,
 )
-from kafkaredis_cli.domain.groups import GroupsLag, ListGroups, ResetGroupOffsets
+from kafkaredis_cli.domain.groups import (
+    DescribeGroups,
+    GroupsLag,
+    ListGroups,
+    ResetGroupOffsets,
+)
 from kafkaredis_cli.domain.replay import ReplayMessage
 from kafkaredis_cli.handlers.consume import ConsumeMessageHandler
 from kafkaredis_cli.handlers.produce_batch import ProduceBatchHandler
@@ -173,6 +178,7 @@ def build_app(
 
     mediator.register(ListGroups, Deferred(groups_handler("ListGroupsHandler")))
     mediator.register(GroupsLag, Deferred(groups_handler("GroupsLagHandler")))
+    mediator.register(DescribeGroups, Deferred(groups_handler("DescribeGroupsHandler")))
     mediator.register(ResetGroupOffsets, Deferred(groups_handler("ResetGroupOffsetsHandler")))
     mediator.register(ReplayMessage, Deferred(replay_handler))
     return app

@@ -14,9 +14,16 @@ from kafkaredis_cli.adapters.errors import (
     from_kafka_exception,
     kafka_error_name,
 )
-from kafkaredis_cli.adapters.kafka_group_admin import all_group_ids
+from kafkaredis_cli.adapters.kafka_group_admin import all_group_ids, group_configs
 from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
-from kafkaredis_cli.domain.groups import SHARE_UNKNOWN, GroupBusyError, GroupInfo, Watermarks
+from kafkaredis_cli.domain.groups import (
+    SHARE_UNKNOWN,
+    GroupBusyError,
+    GroupDetail,
+    GroupInfo,
+    MemberInfo,
+    Watermarks,
+)
 from kafkaredis_cli.errors import KafkaError
 
 T = TypeVar("T")
@@ -112,6 +119,42 @@ class KafkaGroupAdmin(KafkaMetadata):
                     str(getattr(found, "partition_assignor", "") or ""),
                 )
             )
+        return out
+
+    def details(self, groups: Sequence[str]) -> list[GroupDetail]:
+        infos = self.describe(groups)
+        futures = (
+            self._metadata_client().describe_consumer_groups(
+                [i.group for i in infos if i.type != "share"], request_timeout=self._timeout_s
+            )
+            if any(i.type != "share" for i in infos)
+            else {}
+        )
+        out = []
+        for info in infos:
+            members: tuple[MemberInfo, ...] = ()
+            if info.group in futures and info.state != "Dead":
+                found = self._wait(futures[info.group], f"describe group {info.group!r}")
+                members = tuple(
+                    MemberInfo(
+                        m.member_id,
+                        m.client_id,
+                        m.host,
+                        tuple(
+                            sorted(
+                                (tp.topic, tp.partition)
+                                for tp in (m.assignment.topic_partitions if m.assignment else [])
+                            )
+                        ),
+                    )
+                    for m in found.members
+                )
+            kind = {"share": "share.", "consumer": "consumer."}.get(info.type)
+            configs = {}
+            if kind is not None:
+                every = group_configs(self._metadata_client(), info.group, self._timeout_s)
+                configs = {k: v for k, v in sorted(every.items()) if k.startswith(kind)}
+            out.append(GroupDetail(info=info, members=members, configs=configs))
         return out
 
     def committed(self, group: str) -> dict[tuple[str, int], int]:

@@ -287,3 +287,6 @@ def _print_plan(plan: "ResetPlan", as_json: bool) -> None:
             change,
         )
     print_table(table)
+
+
+from kafkaredis_cli.cli import groups_describe  # noqa: E402, F401  (registers `describe`)

@@ -36,6 +36,20 @@ class GroupInfo(NamedTuple):
         return self.type
 
 
+class MemberInfo(NamedTuple):
+    member: str
+    client: str
+    host: str
+    partitions: tuple[tuple[str, int], ...]  # its assignment
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GroupDetail:
+    info: GroupInfo
+    members: tuple[MemberInfo, ...]
+    configs: Mapping[str, str]  # the group configs of its kind (consumer.*, share.*)
+
+
 class Watermarks(NamedTuple):
     start: int  # the first offset still in the log
     end: int  # the next offset to be written
@@ -78,6 +92,9 @@ class GroupAdmin(Protocol):
     def describe(self, groups: Sequence[str]) -> list[GroupInfo]:
         """State, members and topics of these groups (unknown ones: state Dead, no members)."""
 
+    def details(self, groups: Sequence[str]) -> list[GroupDetail]:
+        """describe() with each group's members and its group configs."""
+
     def committed(self, group: str) -> dict[tuple[str, int], int]:
         """The group's committed offsets: (topic, partition) -> offset."""
 
@@ -103,6 +120,13 @@ class GroupAdmin(Protocol):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ListGroups(Command[list[GroupInfo]]):
     """Every consumer group of the cluster, with state, members and topics."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DescribeGroups(Command[list[GroupDetail]]):
+    """These groups in full: kind, state, members and their partitions, group configs."""
+
+    groups: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from kafkaredis_cli.domain.groups import (
+    DescribeGroups,
     GroupAdmin,
     GroupBusyError,
+    GroupDetail,
     GroupInfo,
     GroupLag,
     GroupsLag,
@@ -31,6 +33,11 @@ class _GroupHandler:
 class ListGroupsHandler(_GroupHandler):
     def handle(self, command: ListGroups) -> list[GroupInfo]:
         return self._admin.list_groups()
+
+
+class DescribeGroupsHandler(_GroupHandler):
+    def handle(self, command: DescribeGroups) -> list[GroupDetail]:
+        return self._admin.details(command.groups)
 
 
 class GroupsLagHandler(_GroupHandler):

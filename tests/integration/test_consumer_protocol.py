@@ -67,6 +67,12 @@ def test_consumer_protocol_members_split_six_partitions_and_resume_from_commits(
     assert listed.returncode == 0, err
     [mine] = [g for g in json.loads(out) if g["group"] == group]
     assert (mine["type"], mine["protocol"]) == ("consumer", "consumer")
+    assert mine["assignor"]  # the broker's (uniform by default)
+    described = kafkaredis_process(["groups", "describe", group, "--json"], run_env)
+    out, err = described.communicate(timeout=60)
+    assert described.returncode == 0, err
+    [detail] = json.loads(out)
+    assert detail["type"] == "consumer" and "consumer.session.timeout.ms" in detail["configs"]
     # A later member (-X this time) resumes from the commits: only what came since.
     produce(services.bootstrap, topic, 600)
     later = Member(

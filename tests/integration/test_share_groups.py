@@ -155,6 +155,13 @@ def test_three_members_of_a_share_group_share_one_partition(
     assert listed.returncode == 0, err
     [mine] = [g for g in json.loads(out) if g["group"] == group]
     assert (mine["type"], mine["protocol"]) == ("share", "share")
+    described = kafkaredis_process(["groups", "describe", group, "--json"], run_env)
+    out, err = described.communicate(timeout=60)
+    assert described.returncode == 0, err
+    [detail] = json.loads(out)
+    assert detail["type"] == "share" and "cannot describe share groups" in detail["note"]
+    assert detail["configs"]["share.record.lock.duration.ms"] == "2000"  # set by the test
+    assert detail["configs"]["share.auto.offset.reset"] == "earliest"  # set by the member
     del topic
 
 
@@ -269,6 +276,9 @@ def test_from_end_starts_a_new_share_group_at_the_latest(
     assert status == 0, err
     assert [line["value"] for line in lines] == ["late"]
     assert "is new: it starts at the latest record" in err
+    described = kafkaredis_process(["groups", "describe", group, "--json"], run_env)
+    out, _err = described.communicate(timeout=60)
+    assert json.loads(out)[0]["configs"]["share.auto.offset.reset"] == "latest"
 
 
 @pytest.mark.parametrize(("signum", "count", "status"), [

@@ -79,8 +79,18 @@ class KafkaShareConsumerAdapter:
         new = group not in all_group_ids(admin, self._timeout_s, self.where)
         if new:
             reset = "latest" if latest else "earliest"
-            set_group_configs(admin, group, {"share.auto.offset.reset": reset}, self._timeout_s)
-            log.info("share group %r is new: it starts at the %s record", group, reset)
+            try:
+                set_group_configs(admin, group, {"share.auto.offset.reset": reset}, self._timeout_s)
+            except KafkaError as exc:  # e.g. not allowed to alter the group's configs
+                log.warning(
+                    "share group %r: could not set share.auto.offset.reset=%s (%s); it starts "
+                    "where the group's setting says (Kafka's default: latest)",
+                    group,
+                    reset,
+                    exc,
+                )
+            else:
+                log.info("share group %r is new: it starts at the %s record", group, reset)
         else:
             log.info("share group %r exists: it goes on from its own state", group)
         given = self._conf.get("max.poll.records", "")  # a -X one wins if it is smaller

@@ -110,3 +110,18 @@ def test_a_redis_failure_releases_the_poll_and_stops_with_the_redis_status() -> 
     assert result.failure.exit_status is ExitStatus.REDIS
     assert "2 record(s) released to share group 'g'" in str(result.failure)
     assert events[-2:] == ["commit", "close"]
+
+
+def test_filtered_out_records_are_accepted_and_marked_but_not_shown() -> None:
+    events: list[str] = []
+    store = FakeStore(events)
+    result, share = run(
+        [[record(0), record(1), record(2)]],
+        store,
+        count=1,
+        match=lambda r: r.offset == 1,
+    )
+    assert "show:[1]" in events
+    assert share.acks == {0: True, 1: True, 2: False}  # the one after the count: released
+    assert store.marked == ["id-0", "id-1"]
+    assert (result.consumed, result.filtered_out, result.accepted) == (1, 1, 2)

@@ -33,17 +33,21 @@ TEMPLATE_VALUES = {
 }
 
 
-def promtool() -> str:
-    """The promtool that scripts/setup builds into .tools/bin (or one on PATH). Missing:
-    the test fails in CI (CI=true), and is skipped elsewhere with how to get it."""
-    built = ROOT / ".tools" / "bin" / "promtool"
-    found = str(built) if built.exists() else shutil.which("promtool")
+def go_tool(name: str) -> str:
+    """A tool scripts/setup builds into .tools/bin (scripts/tools), or one on PATH.
+    Missing: the test fails in CI (CI=true), and is skipped elsewhere with how to get it."""
+    built = ROOT / ".tools" / "bin" / name
+    found = str(built) if built.exists() else shutil.which(name)
     if found is None:
-        message = "promtool is missing: scripts/setup builds it into .tools/bin"
+        message = f"{name} is missing: scripts/setup builds it into .tools/bin"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def promtool() -> str:
+    return go_tool("promtool")
 
 
 def run_promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -360,3 +360,46 @@ def test_grafana_is_provisioned_from_the_repository_without_anonymous_access(
     home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert home.startswith("/var/lib/grafana/dashboards/")
     assert (REPO_ROOT / dashboards_dir / home.rsplit("/", 1)[1]).is_file()
+
+
+def compose_config(path: Path) -> subprocess.CompletedProcess[str]:
+    from tests.deploy_files import go_tool
+
+    return subprocess.run(
+        [go_tool("docker-compose"), "-f", str(path), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=path.parent,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
+        check=False,
+    )
+
+
+def test_docker_compose_config_validates_the_file() -> None:
+    """Docker Compose itself (v5, built by scripts/tools) loads the file: schema, every
+    service reference, interpolation; no engine needed."""
+    result = compose_config(COMPOSE_FILE)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (
+            "    image: prom/prometheus:",
+            "    bogus_key: 1\n    image: prom/prometheus:",
+            "bogus_key",
+        ),
+        ("      - canary\n", "      - no-such-service\n", "no-such-service"),
+    ],
+)
+def test_docker_compose_config_rejects_a_broken_copy(
+    compose_text: str, tmp_path: Path, old: str, new: str, error: str
+) -> None:
+    assert old in compose_text
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(compose_text.replace(old, new, 1), encoding="utf-8")
+    result = compose_config(broken)
+    assert result.returncode != 0
+    assert error in result.stderr

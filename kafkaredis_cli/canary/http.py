@@ -17,6 +17,7 @@ HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
+    timeout = 10.0  # a client that connects and says nothing lets go of its thread
 
     def do_GET(self) -> None:
         self._answer(send_body=True)

@@ -20,6 +20,7 @@ from kafkaredis_cli.canary.probe import PARTITION_SEQ_HEADER, PRODUCER_HEADER, S
 from kafkaredis_cli.errors import ExitStatus
 from tests.clusters import KafkaCluster
 from tests.conftest import free_port, ok, wait_for
+from tests.integration.test_canary_service import health, wait_health
 from tests.integration.test_timer import PRODUCER, TimerProcess, json_lines
 from tests.topics import read_topic
 
@@ -212,13 +213,35 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
     kafka_cluster.wait_healthy()
     topic = canary_topic(kafka_cluster)
     victim, victim_partitions = a_leader_not_controller(kafka_cluster, topic)
+    port = free_port()
     timer = TimerProcess(
-        ["-t", topic, "--interval", "0.2", "--timeout", "1.5"], cluster_env(env, kafka_cluster)
+        ["-t", topic, "--interval", "0.2", "--timeout", "1.5", "--metrics-port", str(port)],
+        cluster_env(env, kafka_cluster),
     )
+    missing = "kafkaredis_canary_broker_missing"
     try:
         timer.wait_ticks(lambda ticks: sum(t["verified"] for t in ticks) >= 8, what="8 verified")
+        wait_health(port, 200, 30, "/healthz 200 with every broker up")
+        assert total(scrape(port), missing, broker=str(victim)) == 0
         kafka_cluster.kill(victim)
         killed_at = len(timer.ticks)
+        # /healthz: 503 within seconds (a partition it only followed may stall first,
+        # acks=all), and then it names the dead broker: as a leader or as missing
+        wait_health(port, 503, 15, "/healthz 503 after the leader was killed")
+
+        def names_the_victim() -> bool:
+            status, body = health(port)
+            return status == 503 and any(
+                f"leader broker {victim})" in r or f"broker(s) {victim} missing" in r
+                for r in body["reasons"]
+            )
+
+        wait_for(names_the_victim, 30, what=f"/healthz naming broker {victim}")
+        wait_for(
+            lambda: total(scrape(port), missing, broker=str(victim)) == 1,
+            60,
+            what=f"{missing}{{broker={victim}}} 1 once the controller fenced it",
+        )
         # its partitions fail until the controller moves their leadership (3 s session)
         timer.wait_ticks(
             lambda ticks: any(t["status"] == "lost" for t in ticks[killed_at:]),
@@ -242,6 +265,8 @@ def test_a_killed_leader_its_partitions_named_nothing_miscounted_then_it_returns
             timeout=60,
             what="6 verified ticks after the restart",
         )
+        wait_health(port, 200, 60, "/healthz 200 again with the broker back")
+        assert total(scrape(port), missing, broker=str(victim)) == 0
         timer.stop(signal.SIGTERM)
     finally:
         timer.kill()

@@ -19,7 +19,11 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
 )
 from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger
-from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
+from kafkaredis_cli.adapters.kafka_group import (
+    GroupMembership,
+    is_incremental,
+    rejoins_after_revoke,
+)
 from kafkaredis_cli.domain.messages import (
     ConsumedRecord,
     now_ms,
@@ -133,7 +137,9 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 self._positions,
                 self._timeout_s,
                 is_incremental(self._conf),
+                rejoins_after_revoke(self._conf),
             )
+            membership.topic_partitions = {(topic, p) for p in range(partitions)}
             self._subscribed = True
             consumer.subscribe(
                 [topic],
@@ -267,16 +273,14 @@ class KafkaConsumerAdapter(KafkaClientBase):
                 first = consumer.poll(timeout_s)
                 if first is not None:
                     seen = membership.rebalances if membership is not None else 0
+                    if membership is not None:
+                        membership.touched.clear()
                     rest = (
                         consumer.consume(num_messages=max_messages - 1, timeout=0)
                         if max_messages > 1
                         else []
                     )
-                    # librdkafka drops what a rebalance made outdated within one call,
-                    # not across two: a first message (or end of partition) from before
-                    # a rebalance in the second call is dropped too (read again from the
-                    # committed offset; an end reached again is reported again).
-                    fresh = membership is None or membership.rebalances == seen
+                    fresh = membership is None or membership.still_good(first, seen)
                     messages = [first, *rest] if fresh else rest
         except ck.KafkaException as exc:
             raise from_kafka_exception(exc, f"consume from {self.where}") from None
@@ -333,12 +337,14 @@ class KafkaConsumerAdapter(KafkaClientBase):
             return False
         if membership is None:
             return True
-        if not membership.commits_settled(self._client()):
+        if not membership.check_due() or not membership.commits_settled(self._client()):
             return False  # read to the end, but not yet committed: poll on, then again
         ended = self._assigned - self._done
         doubtful = ended - membership.really_at_end(self._client(), ended) if ended else set()
         self._at_eof -= doubtful  # read on: the end of those is reported again
-        return not doubtful
+        if doubtful or not membership.commits_settled(self._client()):
+            return False  # (a commit of where --from put a partition may wait as well)
+        return membership.group_at_end(self._client()) and membership.ended()
 
     def commit(self, records: Sequence[ConsumedRecord]) -> None:
         if not records or self._group is None or self._consumer is None:
@@ -355,6 +361,8 @@ class KafkaConsumerAdapter(KafkaClientBase):
             raise from_kafka_exception(exc, f"commit offsets for group {self._group!r}") from None
 
     def close(self) -> None:
+        if self._membership is not None:
+            self._membership.leaving = True
         if self._consumer is not None:
             try:
                 self._consumer.close()

@@ -57,12 +57,18 @@ class Member:
         self.readers.append(thread)
 
     def finish(self, timeout: float) -> tuple[int, list[dict[str, Any]], str]:
-        status = self.proc.wait(timeout=timeout)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = None  # stopped below: its stderr says where it was waiting
+            self.proc.kill()
+            self.proc.wait()
         for thread in self.readers:  # the process is gone: its pipes end
             thread.join(timeout=60)
             assert not thread.is_alive(), "a pipe of the finished process was not read out"
         lines = b"".join(self.out).decode().splitlines()
         err = b"".join(self.err).decode()
+        assert status is not None, f"still running after {timeout} s; its stderr:\n{err}"
         assert not re.search(r"^%\d+\|", err, re.M), err  # no raw librdkafka log line
         bad = [line for line in lines if line and not line.startswith("{")]
         assert not bad, (bad[:3], err)
@@ -157,6 +163,23 @@ def start_members(
     return [first, *others]
 
 
+def members_report(
+    results: list[tuple[int, list[dict[str, Any]], str]], committed: dict[int, int]
+) -> str:
+    """What each member printed (partition: count, first..last offset), its exit status
+    and its whole stderr (assignments, revokes, losses, where it saw the end, at INFO),
+    and the group's committed offsets: what a failed group test shows."""
+    parts = []
+    for number, (status, lines, err) in enumerate(results, 1):
+        offsets: dict[int, list[int]] = {}
+        for r in lines:
+            offsets.setdefault(r["partition"], []).append(r["offset"])
+        read = ", ".join(f"{p}: {len(o)} ({min(o)}..{max(o)})" for p, o in sorted(offsets.items()))
+        parts.append(f"--- member {number}: exit {status}; printed {read or 'nothing'}\n{err}")
+    parts.append(f"--- committed offsets of the group: {committed}")
+    return "\n".join(parts)
+
+
 @pytest.mark.cluster
 @pytest.mark.parametrize("strategy", ["range,roundrobin", "cooperative-sticky"])
 def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
@@ -179,13 +202,16 @@ def test_three_members_share_the_partitions_and_each_reads_its_own_to_the_end(
         seen += [(r["partition"], r["offset"]) for r in lines]
     # ... together every message; each once, unless the group refused a member's commit
     # (a member expelled while it was blocked: at-least-once, its records read again) ...
-    assert len(set(seen)) == MESSAGES
+    assert len(set(seen)) == MESSAGES, members_report(
+        results, committed_offsets(bootstrap, group, topic)
+    )
     refused = any("commit kept for the revoke" in err for _s, _l, err in results)
-    assert len(seen) == MESSAGES or refused, [err for _s, _l, err in results]
+    committed = committed_offsets(bootstrap, group, topic)
+    assert len(seen) == MESSAGES or refused, members_report(results, committed)
     # ... and none left before its partitions were at their end: all committed to the end.
     per_partition = MESSAGES // PARTITIONS
-    assert committed_offsets(bootstrap, group, topic) == dict.fromkeys(
-        range(PARTITIONS), per_partition
+    assert committed == dict.fromkeys(range(PARTITIONS), per_partition), members_report(
+        results, committed
     )
 
 

@@ -8,7 +8,12 @@ from typing import Any
 import confluent_kafka as ck
 import pytest
 
-from kafkaredis_cli.adapters.kafka_group import GroupMembership, is_incremental
+from kafkaredis_cli.adapters.kafka_consumer import KafkaConsumerAdapter
+from kafkaredis_cli.adapters.kafka_group import (
+    GroupMembership,
+    is_incremental,
+    rejoins_after_revoke,
+)
 from kafkaredis_cli.domain.messages import OutgoingMessage, stamp
 from kafkaredis_cli.domain.ports import ConsumedUpdate
 from kafkaredis_cli.domain.positions import Start, StartKind
@@ -105,8 +110,12 @@ def test_a_cooperative_rebalance_adds_and_removes_partitions() -> None:
     group.on_assign(consumer, tps(0, 1))
     group.on_assign(consumer, tps(2))
     group.on_revoke(consumer, tps(0))
+    # Partition 0 goes to another member in the rebalance that follows: until it ends
+    # (with an assignment callback, maybe empty), this member is not settled.
+    assert assigned == {("t", 1), ("t", 2)} and group.has_assignment is False
+    group.on_assign(consumer, [])
     assert assigned == {("t", 1), ("t", 2)} and group.has_assignment is True
-    assert consumer.calls == ["incremental_assign", "incremental_assign"]
+    assert consumer.calls == ["incremental_assign"] * 3
     assert is_incremental({"partition.assignment.strategy": "cooperative-sticky"})
     assert is_incremental({"group.protocol": "consumer"})
     assert not is_incremental({"partition.assignment.strategy": "range,roundrobin"})
@@ -223,3 +232,118 @@ def test_what_was_read_before_a_partition_came_back_does_not_count() -> None:
     consumer.watermarks = {5: (0, 50)}
     group.on_assign(consumer, tps(5))  # back, from the (missing) committed offset
     assert group.really_at_end(consumer, {("t", 5)}) == set()
+
+
+def cooperative_adapter(
+    consumer: StandInConsumer, start: Start | None = None
+) -> tuple[KafkaConsumerAdapter, GroupMembership]:
+    """A consumer adapter in a cooperative group on the stand-in, as `follow` makes it
+    (topic t of 3 partitions, 50 records each), asking the brokers at every at_end."""
+    adapter = KafkaConsumerAdapter({"bootstrap.servers": "127.0.0.1:1"}, 1.0)
+    adapter._consumer = consumer  # type: ignore[assignment]
+    group = adapter._membership = GroupMembership(
+        "g",
+        start,
+        adapter._assigned,
+        adapter._at_eof,
+        adapter._next_offset,
+        lambda tps, start: [ck.TopicPartition(tp.topic, tp.partition, ck.OFFSET_END) for tp in tps],
+        1.0,
+        incremental=True,
+    )
+    group.topic_partitions = {("t", 0), ("t", 1), ("t", 2)}
+    group.check_interval_s = 0.0
+    consumer.watermarks = {0: (0, 50), 1: (0, 50), 2: (0, 50)}
+    return adapter, group
+
+
+def read_to_end(adapter: KafkaConsumerAdapter, consumer: StandInConsumer, *parts: int) -> None:
+    """What fetch and the handler do: records up to 50 handled and committed, then the end."""
+    for p in parts:
+        adapter._next_offset[("t", p)] = 50
+        adapter._at_eof.add(("t", p))
+        consumer.committed_offsets[p] = 50
+
+
+def test_members_at_their_end_stay_while_a_partition_is_handed_on() -> None:
+    """The interleaving that left a partition unread (cooperative-sticky, three members):
+    X holds 0 (read to its end) and 1 (nothing read yet); the group takes 1 from X for Y,
+    who gets it only in the rebalance that follows X's revoke; Y and Z (2) are at the end
+    of theirs. Had X left then, at the end of 0, and Y and Z too before that rebalance
+    ended, partition 1 would have had no member and never been read."""
+    consumer = StandInConsumer()  # what the brokers say, shared by X and Y
+    x, x_group = cooperative_adapter(consumer)
+    x_group.on_assign(consumer, tps(0, 1))
+    read_to_end(x, consumer, 0)
+    assert x.at_end() is False  # 1 is not read
+    x_group.on_revoke(consumer, tps(1))
+    assert x._assigned == {("t", 0)} <= x._at_eof
+    assert x.at_end() is False  # 1 is on its way to a member: not before the next assignment
+    x_group.on_assign(consumer, [])  # the next rebalance gave 1 to Y
+    y, y_group = cooperative_adapter(consumer)
+    y_group.on_assign(consumer, tps(2))
+    read_to_end(y, consumer, 2)
+    # Both at the end of their own; Y's callback has not come yet (its poll, or its
+    # heartbeat, is behind): neither leaves while partition 1 is unread.
+    assert x.at_end() is False and y.at_end() is False
+    y_group.on_assign(consumer, tps(1))
+    assert y.at_end() is False
+    read_to_end(y, consumer, 1)
+    assert y.at_end() is True and x.at_end() is True
+
+
+def test_a_partition_from_end_is_committed_there_so_the_others_do_not_wait_on_it() -> None:
+    consumer = StandInConsumer()
+    adapter, group = cooperative_adapter(consumer, Start(StartKind.END))
+    group.on_assign(consumer, tps(0, 1, 2))
+    adapter._at_eof |= {("t", 0), ("t", 1), ("t", 2)}
+    assert adapter.at_end() is True
+    assert consumer.commits == [{0: 50, 1: 50, 2: 50}]
+
+
+def test_with_the_consumer_protocol_a_revoke_is_not_followed_by_an_assignment() -> None:
+    """KIP-848: the member is told only of changes; waiting would never end."""
+    assert rejoins_after_revoke({"partition.assignment.strategy": "cooperative-sticky"})
+    assert not rejoins_after_revoke({"group.protocol": "consumer"})
+    group, assigned, _ = membership(incremental=True)
+    group._rejoins = False
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1))
+    group.on_revoke(consumer, tps(1))
+    assert assigned == {("t", 0)} and group.has_assignment is True
+
+
+class Message:
+    def __init__(self, partition: int | None, topic: str | None = "t") -> None:
+        self._topic, self._partition = topic, partition
+
+    def topic(self) -> str | None:
+        return self._topic
+
+    def partition(self) -> int | None:
+        return self._partition
+
+
+def test_a_first_message_is_dropped_after_a_rebalance_only_if_it_moved_its_partition() -> None:
+    """Cooperative: a message of a partition the member kept is not delivered again
+    (librdkafka goes on after it): dropping it would skip it for good."""
+    group, _, _ = membership(incremental=True)
+    consumer = StandInConsumer()
+    group.on_assign(consumer, tps(0, 1))
+    seen = group.rebalances
+    assert group.still_good(Message(0), seen) is True  # no rebalance in between
+    group.touched.clear()  # as fetch does after its first poll
+    group.on_assign(consumer, tps(2))
+    group.on_revoke(consumer, tps(1))
+    assert group.still_good(Message(0), seen) is True  # kept: not read again
+    assert group.still_good(Message(1), seen) is False  # taken: its next owner reads it
+    assert group.still_good(Message(2), seen) is False  # given (again): from committed
+    assert group.still_good(Message(None, topic=None), seen) is False
+    # Eager: every partition is revoked, so none is kept.
+    eager, _, _ = membership()
+    eager.on_assign(consumer, tps(0, 1))
+    seen = eager.rebalances
+    eager.touched.clear()
+    eager.on_revoke(consumer, tps(0, 1))
+    eager.on_assign(consumer, tps(0, 1))
+    assert eager.still_good(Message(0), seen) is False

@@ -24,7 +24,7 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
 )
 from kafkaredis_cli.adapters.kafka import _with_logger
-from kafkaredis_cli.adapters.kafka_consumer import consumed_records
+from kafkaredis_cli.adapters.kafka_consumed import consumed_records
 from kafkaredis_cli.domain.messages import ConsumedRecord, now_ms
 
 log = logging.getLogger("kafkaredis.kafka")

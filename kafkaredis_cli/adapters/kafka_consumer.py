@@ -19,6 +19,7 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
 )
 from kafkaredis_cli.adapters.kafka import KafkaClientBase, _with_logger
+from kafkaredis_cli.adapters.kafka_consumed import consumed_records
 from kafkaredis_cli.adapters.kafka_group import (
     GroupMembership,
     is_incremental,
@@ -35,31 +36,6 @@ from kafkaredis_cli.errors import KafkaError
 log = logging.getLogger("kafkaredis.kafka")
 
 _EOF = ck.KafkaError._PARTITION_EOF
-_NO_TIMESTAMP = ck.TIMESTAMP_NOT_AVAILABLE
-_new_record = tuple.__new__  # ConsumedRecord without its Python __new__: once a message
-
-
-def consumed_records(messages: list[Any], arrived_ms: int) -> list[ConsumedRecord]:
-    """The records the handlers see, from confluent-kafka messages without an error (the
-    others, ends of partitions and errors, are left out). One pass, each accessor called
-    once: this runs once a consumed message."""
-    return [
-        _new_record(
-            ConsumedRecord,
-            (
-                m.topic(),
-                m.partition(),
-                m.offset(),
-                m.key(),
-                m.value(),
-                tuple(headers) if (headers := m.headers()) else (),
-                stamp[1] if (stamp := m.timestamp())[0] != _NO_TIMESTAMP else None,
-                arrived_ms,
-            ),
-        )
-        for m in messages
-        if m.error() is None
-    ]
 
 
 class KafkaConsumerAdapter(KafkaClientBase):

@@ -18,7 +18,7 @@ from kafkaredis_cli.adapters.errors import (
     kafka_error_name,
 )
 from kafkaredis_cli.adapters.kafka import librdkafka_log
-from kafkaredis_cli.adapters.kafka_consumer import consumed_records
+from kafkaredis_cli.adapters.kafka_consumed import consumed_records
 from kafkaredis_cli.adapters.kafka_group_admin import all_group_ids, set_group_configs
 from kafkaredis_cli.adapters.kafka_metadata import KafkaMetadata
 from kafkaredis_cli.domain.messages import ConsumedRecord, now_ms

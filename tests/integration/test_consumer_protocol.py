@@ -5,7 +5,6 @@ members split six partitions, commit, and a later member resumes from the commit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,24 +12,14 @@ from tests.conftest import Services, kafkaredis_process, wait_for
 from tests.integration.test_consume_groups import (
     MESSAGES,
     PARTITIONS,
-    Member,
     committed_offsets,
     filled_topic,
     group_members,
     produce,
 )
+from tests.members import Member
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture
-def members() -> Iterator[list[Member]]:
-    started: list[Member] = []
-    yield started
-    for member in started:
-        if member.proc.poll() is None:
-            member.proc.kill()
-            member.proc.wait()
 
 
 def test_consumer_protocol_members_split_six_partitions_and_resume_from_commits(

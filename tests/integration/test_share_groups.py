@@ -12,7 +12,6 @@ import signal
 import subprocess
 import termios
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from tests.conftest import Services, free_port, kafkaredis_process, wait_for
-from tests.integration.test_consume_groups import Member
+from tests.members import Member
 from tests.topics import create_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,16 +35,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RECORDS = 3000
 QUIET_S = 15  # --timeout of members: longer than a join (5 s heartbeats on Kafka's defaults)
 RAW_LOG = re.compile(r"^%\d+\|", re.M)
-
-
-@pytest.fixture
-def members() -> Iterator[list[Member]]:
-    started: list[Member] = []
-    yield started
-    for member in started:
-        if member.proc.poll() is None:
-            member.proc.kill()
-            member.proc.wait()
 
 
 def filled(services: Services, env: dict[str, str], tmp_path: Path) -> tuple[str, dict[str, str]]:

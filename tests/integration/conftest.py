@@ -1,0 +1,5 @@
+"""Fixtures shared by the integration tests' files."""
+
+from tests.members import members
+
+__all__ = ["members"]

@@ -32,7 +32,7 @@ def test_the_lock_pins_every_runtime_and_dev_dependency_with_hashes() -> None:
 def test_setup_installs_exactly_from_the_lock_with_a_pinned_uv() -> None:
     setup = (ROOT / "scripts" / "setup").read_text()
     assert re.search(r"^UV_VERSION=\d+\.\d+\.\d+$", setup, re.M)
-    assert "sync --quiet --locked --extra dev" in setup
+    assert "sync --quiet --locked --compile-bytecode --extra dev" in setup
     assert "pip install -e" not in setup
 
 

@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 Cli = Callable[..., CliResult]
 PARTITIONS = 6
+# librdkafka's assertion when an admin request times out mid-coordinator change (#4605).
+UPSTREAM_ABORT = "rd_kafka_enq_once_del_source_return"
 
 
 def committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
@@ -87,9 +89,17 @@ def test_lag_and_reset_on_a_cluster_also_with_a_broker_down(
             )
 
         answers: list[Any] = []
+        upstream_aborts: list[str] = []
 
         def lag_again() -> bool:
             result = apart("groups", "lag", group, "-t", topic)
+            if result.returncode < 0 and UPSTREAM_ABORT in result.stderr:
+                # librdkafka #4605 (open; librdkafka 2.16.0): the admin client can abort
+                # when a DescribeGroups times out while the coordinator moves. Seen once
+                # in CI; tolerated a few times, never as the answer.
+                upstream_aborts.append(result.stderr.strip())
+                assert len(upstream_aborts) <= 3, upstream_aborts
+                return False
             assert result.returncode >= 0, f"groups lag died of a signal: {result.stderr}"
             if result.returncode != 0:
                 return False
